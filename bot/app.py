@@ -1,0 +1,46 @@
+"""Wiring: the database, media store, core deps and outbox sender for one process."""
+
+from __future__ import annotations
+
+from bot.settings import Settings
+from handlers import router
+from handlers.config import Clock, utc_now
+from handlers.deps import Deps
+from handlers.outbox import OutboxSender
+from handlers.ports import ChatPort
+from handlers.types import Incoming
+from storage.db import Database
+from storage.media import MediaStore
+from storage.migrate import upgrade
+
+
+class Woodpecker:
+    """The core as one process sees it; adapters call `handle`, ports receive the outbox."""
+
+    def __init__(self, settings: Settings, ports: list[ChatPort], clock: Clock = utc_now) -> None:
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.sender = OutboxSender(self.db, ports, clock)
+        self.deps = Deps(
+            db=self.db,
+            media=MediaStore(settings.media_dir),
+            config=settings.core(),
+            clock=clock,
+            wake_outbox=self.sender.wake,
+        )
+        self.privacy_warning = False  # set by an adapter that learns the bot cannot see photos
+
+    async def migrate(self) -> None:
+        await upgrade(self.settings.database_url)
+
+    async def handle(self, msg: Incoming) -> None:
+        await router.handle(msg, self.deps, privacy_warning=self.privacy_warning)
+
+    async def flush(self) -> None:
+        """Send everything queued now (the demo and tests; the bot runs `sender.run`)."""
+        while await self.sender.drain_once():
+            await self.sender.idle()
+        await self.sender.idle()
+
+    async def close(self) -> None:
+        await self.db.dispose()

@@ -1,0 +1,58 @@
+"""Settings from the environment and `.env` (see `.env.example` for every one, explained)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Annotated
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from handlers.config import CoreConfig
+
+log = logging.getLogger(__name__)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./data/woodpecker.db"
+    media_dir: str = "./data/media"
+    timezone: str = "Asia/Shanghai"
+    locale: str = "zh_CN"
+    report_pair_window_minutes: int = 10
+    allowed_chats: Annotated[list[str], NoDecode] = []
+    log_level: str = "INFO"
+
+    telegram_bot_token: str | None = None
+
+    @field_validator("allowed_chats", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if value not in ("zh_CN", "en"):
+            raise ValueError("LOCALE must be zh_CN or en")
+        return value
+
+    @field_validator("report_pair_window_minutes")
+    @classmethod
+    def _window(cls, value: int) -> int:
+        if not 1 <= value <= 24 * 60:
+            raise ValueError("REPORT_PAIR_WINDOW_MINUTES must be between 1 and 1440")
+        return value
+
+    def core(self) -> CoreConfig:
+        return CoreConfig(
+            locale=self.locale, pair_window=timedelta(minutes=self.report_pair_window_minutes)
+        )
+
+    def warn_if_open(self) -> None:
+        if not self.allowed_chats:
+            log.warning("ALLOWED_CHATS is empty: the bot serves every chat it is added to")

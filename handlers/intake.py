@@ -1,0 +1,224 @@
+"""Intake: a rider's photo and location, in either order, become one ticket."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from handlers import categories
+from handlers.deps import Deps
+from handlers.i18n import t
+from handlers.maps import amap_url
+from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto, process
+from handlers.types import Incoming, Outgoing
+from storage import repository as repo
+from storage.models import Draft, Photo, Ticket
+
+log = logging.getLogger(__name__)
+
+
+async def on_message(msg: Incoming, deps: Deps) -> None:
+    """A photo, a location, /report, or words that may describe a half-finished report."""
+    now = deps.clock()
+    if not (msg.photos or msg.location or msg.too_big or msg.command == "report"):
+        if not msg.text:
+            return
+        async with deps.db.read() as s:
+            if (
+                await repo.draft_awaiting_text(
+                    s, msg.platform, msg.chat_id, msg.sender.user_id, now
+                )
+                is None
+            ):
+                return  # chatter: one lookup, no reply
+    else:
+        async with deps.db.read() as s:
+            if await repo.was_processed(s, msg.platform, msg.chat_id, msg.message_id):
+                return  # redelivered: skip the download and image work
+    good, rejection = await _prepare_photos(msg, deps)
+    queued = await _apply(msg, deps, now, good, rejection)
+    if queued:
+        deps.wake_outbox()
+
+
+async def _prepare_photos(
+    msg: Incoming, deps: Deps
+) -> tuple[list[tuple[ProcessedPhoto, str, str, str | None]], str | None]:
+    """Download, check and store each photo; return the good ones and the first rejection."""
+    good: list[tuple[ProcessedPhoto, str, str, str | None]] = []
+    rejection = "photo.too_big" if msg.too_big else None
+    for photo in msg.photos:
+        try:
+            if photo.size is not None and photo.size > MAX_BYTES:
+                raise PhotoRejected("photo.too_big")
+            try:
+                data = await photo.read()
+            except PhotoRejected:
+                raise
+            except Exception:
+                log.exception("could not download photo %s", photo.unique_id)
+                raise PhotoRejected("photo.fetch_failed") from None
+            processed = await asyncio.to_thread(process, data, photo.as_file)
+        except PhotoRejected as e:
+            rejection = rejection or e.key
+            continue
+        path, thumb = await deps.media.put(
+            processed.sha256, processed.display_jpeg, processed.thumb_jpeg
+        )
+        good.append((processed, path, thumb, photo.unique_id))
+    return good, rejection
+
+
+async def _apply(
+    msg: Incoming,
+    deps: Deps,
+    now: datetime,
+    photos: list[tuple[ProcessedPhoto, str, str, str | None]],
+    rejection: str | None,
+) -> bool:
+    """One transaction: record the message, update the draft, maybe open a ticket, queue replies."""
+    cfg, locale = deps.config, deps.config.locale
+    name = msg.sender.name
+    async with deps.db.write() as s:
+        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+            return False
+        chat = await repo.upsert_chat(
+            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
+        )
+        member = await repo.upsert_member(s, msg.platform, msg.sender, now)
+        draft = await repo.draft_for_update(s, chat.id, member.id)
+        if draft is None:
+            draft = Draft(chat_pk=chat.id, member_pk=member.id, started_at=now, expires_at=now)
+            s.add(draft)
+        live = draft.expires_at > now
+        has_content = bool(photos or msg.location)
+
+        def reply(text: str, mention: bool = False, card_of: int | None = None) -> None:
+            out = Outgoing(
+                platform=msg.platform,
+                chat_id=msg.chat_id,
+                text=text,
+                reply_to=msg.message_id,
+                mention_user_ids=[msg.sender.user_id] if mention else [],
+            )
+            repo.enqueue(s, out, now, card_of_ticket=card_of)
+
+        # The rest of an album, or words right after: they belong to the ticket just made.
+        if live and draft.ticket_id is not None:
+            same_album = msg.album_id is not None and msg.album_id == draft.album_id
+            if not msg.location and msg.command != "report" and (same_album or not photos):
+                ticket = await s.get(Ticket, draft.ticket_id)
+                await _add_photos(s, draft, photos, now, ticket_id=ticket.id)
+                if msg.text and not ticket.description:
+                    ticket.description = msg.text
+                    if ticket.category == categories.OTHER:
+                        ticket.category = categories.guess(msg.text)
+                    ticket.updated_at = now
+                if rejection:
+                    reply(t(rejection, locale, name=name), mention=True)
+                return rejection is not None
+
+        if not live or draft.ticket_id is not None:
+            if not has_content and not rejection and msg.command != "report":
+                return False  # words with nothing to attach to
+            if draft.id is not None:
+                await repo.forget_draft_photos(s, draft.id)
+            _reset(draft, now, cfg.pair_window)
+            await s.flush()
+
+        await _add_photos(s, draft, photos, now)
+        if photos and msg.album_id:
+            draft.album_id = msg.album_id
+        if msg.location:
+            draft.lat, draft.lon, draft.address = (
+                msg.location.lat,
+                msg.location.lon,
+                msg.location.address,
+            )
+        elif draft.lat is None:
+            gps = next((p.gps for p, *_ in photos if p.gps), None)
+            if gps:
+                draft.lat, draft.lon = gps.lat, gps.lon
+        if msg.text and not draft.description:
+            draft.description = msg.text
+        if msg.command == "report" or msg.mentions_bot or categories.looks_like_report(msg.text):
+            draft.wants_report = True
+
+        has_photo = await repo.draft_photo_count(s, draft.id) > 0
+        if has_photo and draft.lat is not None:
+            ticket = await _open_ticket(s, msg, draft, chat.id, member.id, now, cfg.pair_window)
+            label = categories.label(ticket.category, locale)
+            map_name = t("intake.map_link_name", locale, number=ticket.id)
+            text = t("intake.registered", locale, number=ticket.id, category=label)
+            reply(f"{text}\n📍 {amap_url(ticket.lat, ticket.lon, map_name)}", card_of=ticket.id)
+            return True
+        if rejection:
+            reply(t(rejection, locale, name=name), mention=True)
+            return True
+        if draft.wants_report and not draft.asked and (has_photo or draft.lat is not None):
+            draft.asked = True
+            key = "intake.ask_location" if has_photo else "intake.ask_photo"
+            reply(t(key, locale, name=name, minutes=cfg.window_minutes), mention=True)
+            return True
+        if msg.command == "report" and not has_photo and draft.lat is None:
+            reply(t("intake.howto", locale, name=name, minutes=cfg.window_minutes), mention=True)
+            return True
+        return False
+
+
+def _reset(draft: Draft, now: datetime, window) -> None:
+    draft.started_at, draft.expires_at = now, now + window
+    draft.lat = draft.lon = draft.address = draft.description = draft.album_id = None
+    draft.wants_report = draft.asked = False
+    draft.ticket_id = None
+
+
+async def _add_photos(s, draft: Draft, photos, now: datetime, ticket_id: int | None = None) -> None:
+    if not photos:
+        return
+    if draft.id is None:
+        await s.flush()
+    seen = await repo.known_photo_ids(s, draft)
+    for processed, path, thumb, unique_id in photos:
+        if processed.sha256 in seen or (unique_id and unique_id in seen):
+            continue  # the same picture twice in one report
+        seen.update({processed.sha256, unique_id} - {None})
+        s.add(
+            Photo(
+                sha256=processed.sha256,
+                path=path,
+                thumb_path=thumb,
+                size_bytes=processed.size_bytes,
+                width=processed.width,
+                height=processed.height,
+                platform_file_id=unique_id,
+                draft_id=draft.id,
+                ticket_id=ticket_id,
+                created_at=now,
+            )
+        )
+    await s.flush()
+
+
+async def _open_ticket(
+    s, msg: Incoming, draft: Draft, chat_pk: int, member_pk: int, now, window
+) -> Ticket:
+    ticket = Ticket(
+        chat_pk=chat_pk,
+        reporter_pk=member_pk,
+        category=categories.guess(draft.description),
+        description=draft.description,
+        lat=draft.lat,
+        lon=draft.lon,
+        address=draft.address,
+        source_message_id=msg.message_id,
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(ticket)
+    await s.flush()
+    await repo.move_photos_to_ticket(s, draft.id, ticket.id)
+    draft.ticket_id = ticket.id
+    draft.expires_at = now + window  # the rest of an album and a caption sent after still land here
+    return ticket

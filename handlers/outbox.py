@@ -1,0 +1,123 @@
+"""Drains the outbox through the chat ports: in order within a chat, chats in parallel."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import timedelta
+
+from handlers.config import Clock, utc_now
+from handlers.ports import ChatPort, PermanentSendError
+from handlers.types import Button, Outgoing
+from storage import repository as repo
+from storage.db import Database
+from storage.models import Outbox
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(600, 2 ** (attempts + 1)))
+
+
+def to_outgoing(row: Outbox) -> Outgoing:
+    return Outgoing(
+        platform=row.platform,
+        chat_id=row.chat_id,
+        text=row.text,
+        reply_to=row.reply_to,
+        mention_user_ids=json.loads(row.mention_ids),
+        buttons=[Button(label, data) for label, data in json.loads(row.buttons)],
+        edit_message_id=row.edit_message_id,
+    )
+
+
+class OutboxSender:
+    """One per process. Rows are claimed with a lease, so a second instance never sends twice."""
+
+    def __init__(
+        self, db: Database, ports: list[ChatPort], clock: Clock = utc_now, poll: float = 2.0
+    ):
+        self.db, self.clock, self.poll = db, clock, poll
+        self.ports = {p.platform: p for p in ports}
+        self._wake = asyncio.Event()
+        self._chats: dict[tuple[str, str], asyncio.Queue[Outbox]] = {}
+        self._workers: set[asyncio.Task] = set()
+        self.sent = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def drain_once(self) -> int:
+        """Claim what is due and hand it to the chats' workers; return how many rows."""
+        now = self.clock()
+        async with self.db.write() as s:
+            rows = await repo.claim_outbox(s, set(self.ports), now, now + LEASE)
+        for row in rows:
+            key = (row.platform, row.chat_id)
+            queue = self._chats.get(key)
+            if queue is None:
+                queue = self._chats[key] = asyncio.Queue()
+                task = asyncio.create_task(self._chat_worker(key, queue))
+                self._workers.add(task)
+                task.add_done_callback(self._workers.discard)
+            queue.put_nowait(row)
+        return len(rows)
+
+    async def _chat_worker(self, key: tuple[str, str], queue: asyncio.Queue[Outbox]) -> None:
+        try:
+            while not queue.empty():
+                await self._send(queue.get_nowait())
+        finally:
+            del self._chats[key]
+            if not queue.empty():  # rows that arrived as we left: their lease runs out, then resent
+                self.wake()
+
+    async def _send(self, row: Outbox) -> None:
+        port = self.ports[row.platform]
+        try:
+            message_id = await port.send(to_outgoing(row))
+        except PermanentSendError as e:
+            log.warning("outbox %s dropped: %s", row.id, e)
+            async with self.db.write() as s:
+                await repo.mark_failed(s, row.id, str(e), None)
+            return
+        except Exception as e:
+            attempts = row.attempts + 1
+            retry = self.clock() + backoff(attempts) if attempts < MAX_ATTEMPTS else None
+            log.warning("outbox %s failed (attempt %d): %r", row.id, attempts, e)
+            async with self.db.write() as s:
+                await repo.mark_failed(s, row.id, repr(e), retry)
+            return
+        async with self.db.write() as s:
+            await repo.mark_sent(s, row.id, message_id, self.clock(), row.card_of_ticket)
+        self.sent += 1
+
+    async def idle(self) -> None:
+        """Wait until every claimed row has been sent or rescheduled (tests, shutdown)."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers), return_exceptions=True)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Drain on every wake-up, and every `poll` seconds for rows other instances left."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                await self.drain_once()
+            except Exception:
+                log.exception("outbox drain failed")
+            waiter = asyncio.create_task(self._wake.wait())
+            stopper = asyncio.create_task(stop.wait())
+            await asyncio.wait(
+                {waiter, stopper}, timeout=self.poll, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in (waiter, stopper):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await self.idle()

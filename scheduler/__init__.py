@@ -1,0 +1,1 @@
+"""Timed work (reminders, escalation, daily status, weekly digest): triggers only, state in rows."""

@@ -1,0 +1,1 @@
+"""The storage edge: tables, sessions, migrations, the media store."""

@@ -1,0 +1,125 @@
+"""Tables. Every piece of state the bot needs to survive a restart is a row here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Times are naive UTC everywhere; converted to TIMEZONE only when shown.
+
+
+def _dt(**kw) -> Column:
+    return Column(DateTime(), **kw)
+
+
+class Chat(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "chat_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    title: str | None = Field(default=None, max_length=256)
+    is_group: bool = True
+    enabled: bool = False
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Member(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "user_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    user_id: str = Field(max_length=64)
+    name: str = Field(max_length=128)
+    language: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Ticket(SQLModel, table=True):
+    """A reported problem. Its id is the number riders see (#17)."""
+
+    __table_args__ = (Index("ix_ticket_chat_status", "chat_pk", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_pk: int = Field(foreign_key="chat.id")
+    reporter_pk: int = Field(foreign_key="member.id")
+    status: str = Field(default="new", max_length=16)
+    category: str = Field(max_length=32)
+    description: str | None = None
+    lat: float
+    lon: float
+    address: str | None = Field(default=None, max_length=512)
+    source_message_id: str = Field(max_length=64)
+    card_message_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(sa_column=_dt(nullable=False, index=True))
+    updated_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Draft(SQLModel, table=True):
+    """Half a report: one row per person per chat, holding what they sent so far.
+
+    Once it makes a ticket it keeps `ticket_id` until it expires, so the rest of an album
+    and a text sent right after still land on that ticket.
+    """
+
+    __table_args__ = (UniqueConstraint("chat_pk", "member_pk"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_pk: int = Field(foreign_key="chat.id")
+    member_pk: int = Field(foreign_key="member.id")
+    started_at: datetime = Field(sa_column=_dt(nullable=False))
+    expires_at: datetime = Field(sa_column=_dt(nullable=False))
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = Field(default=None, max_length=512)
+    description: str | None = None
+    album_id: str | None = Field(default=None, max_length=64)
+    wants_report: bool = False  # looks like a report: keyword, @bot or /report
+    asked: bool = False  # we already asked for the missing half
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+
+
+class Photo(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, index=True)  # of the bytes as received
+    path: str = Field(max_length=256)  # display copy, EXIF stripped
+    thumb_path: str = Field(max_length=256)
+    size_bytes: int
+    width: int
+    height: int
+    platform_file_id: str | None = Field(default=None, max_length=128)
+    draft_id: int | None = Field(default=None, foreign_key="draft.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class ProcessedMessage(SQLModel, table=True):
+    """A platform message already acted on: a redelivery finds its row and changes nothing."""
+
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "message_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    message_id: str = Field(max_length=64)
+    processed_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Outbox(SQLModel, table=True):
+    """A message to send, written in the same transaction as the change that owes it."""
+
+    __table_args__ = (Index("ix_outbox_pending", "sent_at", "dead", "not_before"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    text: str
+    reply_to: str | None = Field(default=None, max_length=64)
+    mention_ids: str = "[]"  # JSON list
+    buttons: str = "[]"  # JSON list of [label, data]
+    edit_message_id: str | None = Field(default=None, max_length=64)
+    card_of_ticket: int | None = Field(default=None, foreign_key="ticket.id")
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+    not_before: datetime = Field(sa_column=_dt(nullable=False))
+    claimed_until: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    attempts: int = 0
+    last_error: str | None = None
+    dead: bool = False
+    sent_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    sent_message_id: str | None = Field(default=None, max_length=64)

@@ -1,0 +1,232 @@
+"""Queries the use cases need, each on a session the caller's transaction owns."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.types import Outgoing, Sender
+from storage.models import Chat, Draft, Member, Outbox, Photo, ProcessedMessage, Ticket
+
+
+def _insert(session: AsyncSession, model):
+    dialect = session.bind.dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+async def mark_processed(
+    session: AsyncSession, platform: str, chat_id: str, message_id: str, now: datetime
+) -> bool:
+    """Record the message as handled; False when it already was (a redelivery)."""
+    stmt = (
+        _insert(session, ProcessedMessage)
+        .values(platform=platform, chat_id=chat_id, message_id=message_id, processed_at=now)
+        .on_conflict_do_nothing()
+        .returning(ProcessedMessage.id)
+    )
+    return (await session.execute(stmt)).scalar() is not None
+
+
+async def was_processed(
+    session: AsyncSession, platform: str, chat_id: str, message_id: str
+) -> bool:
+    stmt = select(ProcessedMessage.id).where(
+        ProcessedMessage.platform == platform,
+        ProcessedMessage.chat_id == chat_id,
+        ProcessedMessage.message_id == message_id,
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+async def upsert_chat(
+    session: AsyncSession,
+    platform: str,
+    chat_id: str,
+    title: str | None,
+    is_group: bool,
+    now: datetime,
+) -> Chat:
+    await session.execute(
+        _insert(session, Chat)
+        .values(platform=platform, chat_id=chat_id, title=title, is_group=is_group, created_at=now)
+        .on_conflict_do_nothing()
+    )
+    chat = (
+        await session.execute(
+            select(Chat).where(Chat.platform == platform, Chat.chat_id == chat_id)
+        )
+    ).scalar_one()
+    if title and chat.title != title:
+        chat.title = title
+    return chat
+
+
+async def upsert_member(
+    session: AsyncSession, platform: str, sender: Sender, now: datetime
+) -> Member:
+    await session.execute(
+        _insert(session, Member)
+        .values(
+            platform=platform,
+            user_id=sender.user_id,
+            name=sender.name,
+            language=sender.language,
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+    )
+    member = (
+        await session.execute(
+            select(Member).where(Member.platform == platform, Member.user_id == sender.user_id)
+        )
+    ).scalar_one()
+    if member.name != sender.name or (sender.language and member.language != sender.language):
+        member.name, member.language = sender.name, sender.language or member.language
+    return member
+
+
+async def draft_for_update(session: AsyncSession, chat_pk: int, member_pk: int) -> Draft | None:
+    stmt = (
+        select(Draft)
+        .where(Draft.chat_pk == chat_pk, Draft.member_pk == member_pk)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def draft_awaiting_text(
+    session: AsyncSession, platform: str, chat_id: str, user_id: str, now: datetime
+) -> int | None:
+    """The one lookup a chat line costs: is this person's live draft still without words?"""
+    stmt = (
+        select(Draft.id)
+        .join(Chat, Chat.id == Draft.chat_pk)
+        .join(Member, Member.id == Draft.member_pk)
+        .outerjoin(Ticket, Ticket.id == Draft.ticket_id)
+        .where(
+            Chat.platform == platform,
+            Chat.chat_id == chat_id,
+            Member.platform == platform,
+            Member.user_id == user_id,
+            Draft.expires_at > now,
+            ((Draft.ticket_id.is_(None)) & Draft.description.is_(None))
+            | ((Draft.ticket_id.is_not(None)) & Ticket.description.is_(None)),
+        )
+    )
+    return (await session.execute(stmt)).scalar()
+
+
+async def draft_photo_count(session: AsyncSession, draft_id: int) -> int:
+    stmt = select(func.count()).select_from(Photo).where(Photo.draft_id == draft_id)
+    return (await session.execute(stmt)).scalar_one()
+
+
+async def known_photo_ids(session: AsyncSession, draft: Draft) -> set[str]:
+    """Platform file ids and hashes already held for this draft or its ticket."""
+    cond = Photo.draft_id == draft.id
+    if draft.ticket_id is not None:
+        cond = cond | (Photo.ticket_id == draft.ticket_id)
+    rows = (await session.execute(select(Photo.platform_file_id, Photo.sha256).where(cond))).all()
+    return {v for row in rows for v in row if v}
+
+
+async def forget_draft_photos(session: AsyncSession, draft_id: int) -> None:
+    """An expired half: its photos belong to nothing any more."""
+    await session.execute(
+        update(Photo)
+        .where(Photo.draft_id == draft_id, Photo.ticket_id.is_(None))
+        .values(draft_id=None)
+    )
+
+
+async def move_photos_to_ticket(session: AsyncSession, draft_id: int, ticket_id: int) -> None:
+    await session.execute(
+        update(Photo)
+        .where(Photo.draft_id == draft_id, Photo.ticket_id.is_(None))
+        .values(ticket_id=ticket_id)
+    )
+
+
+def enqueue(
+    session: AsyncSession, message: Outgoing, now: datetime, card_of_ticket: int | None = None
+) -> None:
+    session.add(
+        Outbox(
+            platform=message.platform,
+            chat_id=message.chat_id,
+            text=message.text,
+            reply_to=message.reply_to,
+            mention_ids=json.dumps(message.mention_user_ids),
+            buttons=json.dumps([[b.label, b.data] for b in message.buttons], ensure_ascii=False),
+            edit_message_id=message.edit_message_id,
+            card_of_ticket=card_of_ticket,
+            created_at=now,
+            not_before=now,
+        )
+    )
+
+
+async def claim_outbox(
+    session: AsyncSession,
+    platforms: set[str],
+    now: datetime,
+    lease_until: datetime,
+    limit: int = 200,
+) -> list[Outbox]:
+    """Take due, unclaimed rows for these platforms; a lease that runs out frees them again."""
+    stmt = (
+        select(Outbox)
+        .where(
+            Outbox.sent_at.is_(None),
+            Outbox.dead.is_(False),
+            Outbox.not_before <= now,
+            Outbox.platform.in_(platforms),
+            (Outbox.claimed_until.is_(None)) | (Outbox.claimed_until < now),
+        )
+        .order_by(Outbox.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list((await session.execute(stmt)).scalars())
+    for row in rows:
+        row.claimed_until = lease_until
+    return rows
+
+
+async def mark_sent(
+    session: AsyncSession,
+    outbox_id: int,
+    message_id: str,
+    now: datetime,
+    card_of_ticket: int | None,
+) -> None:
+    await session.execute(
+        update(Outbox)
+        .where(Outbox.id == outbox_id)
+        .values(sent_at=now, sent_message_id=message_id, claimed_until=None)
+    )
+    if card_of_ticket is not None:
+        await session.execute(
+            update(Ticket).where(Ticket.id == card_of_ticket).values(card_message_id=message_id)
+        )
+
+
+async def mark_failed(
+    session: AsyncSession, outbox_id: int, error: str, retry_at: datetime | None
+) -> None:
+    """Schedule a retry at `retry_at`, or give up for good when it is None."""
+    await session.execute(
+        update(Outbox)
+        .where(Outbox.id == outbox_id)
+        .values(
+            attempts=Outbox.attempts + 1,
+            last_error=error[:500],
+            claimed_until=None,
+            dead=retry_at is None,
+            not_before=retry_at if retry_at is not None else Outbox.not_before,
+        )
+    )

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import Woodpecker
+from bot.local import LocalChat
+from bot.settings import Settings
+from handlers.types import Sender
+from storage.models import Photo, Ticket
+
+
+class FakeClock:
+    """Time that moves only when a test says so."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 20, 2, 0, 0)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'woodpecker.db'}",
+        media_dir=str(tmp_path / "media"),
+    )
+
+
+@pytest.fixture
+def chat() -> LocalChat:
+    return LocalChat()
+
+
+@pytest.fixture
+async def bot(settings: Settings, chat: LocalChat, clock: FakeClock):
+    app = Woodpecker(settings, [chat], clock=clock)
+    await app.migrate()
+    yield app
+    await app.close()
+
+
+@pytest.fixture
+def laowang() -> Sender:
+    return Sender("u-1", "老王")
+
+
+@pytest.fixture
+def xiaoli() -> Sender:
+    return Sender("u-2", "小李")
+
+
+async def send(bot: Woodpecker, chat: LocalChat, user: Sender, **kw) -> list:
+    """Deliver one rider message, send what the bot owes, return what it said."""
+    await bot.handle(chat.message(user, **kw))
+    await bot.flush()
+    return chat.pop()
+
+
+async def tickets(bot: Woodpecker) -> list[Ticket]:
+    async with bot.db.read() as s:
+        return list((await s.execute(select(Ticket).order_by(Ticket.id))).scalars())
+
+
+async def photo_count(bot: Woodpecker, ticket_id: int) -> int:
+    async with bot.db.read() as s:
+        stmt = select(func.count()).select_from(Photo).where(Photo.ticket_id == ticket_id)
+        return (await s.execute(stmt)).scalar_one()

@@ -1,0 +1,51 @@
+"""Real JPEGs made in the test: plain, with EXIF GPS and camera tags, broken, huge."""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction
+
+from PIL import ExifTags, Image, ImageDraw
+
+
+def jpeg(
+    seed: int = 0, size: tuple[int, int] = (640, 480), exif: Image.Exif | None = None
+) -> bytes:
+    img = Image.new("RGB", size, (seed * 37 % 256, 90, 160))
+    ImageDraw.Draw(img).rectangle([10 + seed, 10, 200 + seed, 150], fill=(250, 200, 0))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=85, **({"exif": exif} if exif is not None else {}))
+    return out.getvalue()
+
+
+def _dms(value: float) -> tuple[Fraction, Fraction, Fraction]:
+    value = abs(value)
+    degrees = int(value)
+    minutes = int((value - degrees) * 60)
+    seconds = Fraction(round((value - degrees - minutes / 60) * 3600 * 10000), 10000)
+    return (Fraction(degrees), Fraction(minutes), seconds)
+
+
+def jpeg_with_gps(lat: float, lon: float, seed: int = 0) -> bytes:
+    """What a phone writes: GPS position, camera make and model, owner name."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "Xiaomi"
+    exif[ExifTags.Base.Model] = "Redmi Note 12"
+    exif[ExifTags.Base.Artist] = "Wang Jianguo"
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N" if lat >= 0 else "S"
+    gps[ExifTags.GPS.GPSLatitude] = _dms(lat)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "E" if lon >= 0 else "W"
+    gps[ExifTags.GPS.GPSLongitude] = _dms(lon)
+    return jpeg(seed, exif=exif)
+
+
+def truncated_jpeg() -> bytes:
+    return jpeg(7)[:600]
+
+
+def pixel_bomb() -> bytes:
+    """A tiny PNG that would decode to 100 megapixels."""
+    out = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(out, "PNG")
+    return out.getvalue()
