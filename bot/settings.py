@@ -26,6 +26,21 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     telegram_bot_token: str | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "0.0.0.0"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_secret: str | None = None
+    telegram_rate_limit: bool = True
+
+    @property
+    def telegram_file_url(self) -> str:
+        """`…/file/bot` beside the API's `…/bot`, unless given."""
+        if self.telegram_base_file_url:
+            return self.telegram_base_file_url
+        base = self.telegram_base_url.rstrip("/")
+        return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
 
     @field_validator("allowed_chats", mode="before")
     @classmethod

@@ -1,0 +1,187 @@
+"""The Telegram bot: a python-telegram-bot Application feeding the core, the outbox sending back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    BaseUpdateProcessor,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.app import Woodpecker
+from bot.settings import Settings
+from bot.telegram.port import TelegramPort
+from bot.telegram.translate import PLATFORM, to_incoming
+from handlers.chats import migrate_chat
+from handlers.i18n import t
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+
+
+class PerChatProcessor(BaseUpdateProcessor):
+    """One chat's updates in order (a photo before the words about it); chats in parallel."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = getattr(update, "effective_chat", None)
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(chat.id, None)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+
+def build_application(settings: Settings) -> Application:
+    builder = (
+        Application.builder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_file_url)
+        .concurrent_updates(PerChatProcessor())
+        .connection_pool_size(64)
+    )
+    if settings.telegram_rate_limit:
+        # Telegram's own caps: ~30 messages/s overall, 20/min into one group; wait out 429s.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+    return builder.build()
+
+
+class TelegramBot:
+    """Owns the Application and the core; `start()` / `stop()` so tests and `run` share it."""
+
+    def __init__(self, settings: Settings, clock=None) -> None:
+        self.settings = settings
+        self.app = build_application(settings)
+        self.port = TelegramPort(self.app.bot, on_migrated=self._migrated)
+        kwargs = {"clock": clock} if clock else {}
+        self.core = Woodpecker(settings, [self.port], **kwargs)
+        self._stop = asyncio.Event()
+        self._sender: asyncio.Task | None = None
+        self.app.add_handler(
+            MessageHandler(
+                filters.UpdateType.MESSAGE & filters.StatusUpdate.MIGRATE, self._on_migrate
+            )
+        )
+        # Edits (live-location moves, corrected captions) are not new reports.
+        self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
+        self.app.add_error_handler(self._on_error)
+
+    async def _migrated(self, old_id: str, new_id: str) -> None:
+        if await migrate_chat(self.core.deps, PLATFORM, old_id, new_id):
+            log.info("chat %s became supergroup %s", old_id, new_id)
+
+    async def _on_migrate(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
+        """A group upgraded to a supergroup: its tickets follow it to the new id."""
+        message = update.message
+        if message.migrate_to_chat_id:
+            await self._migrated(str(message.chat.id), str(message.migrate_to_chat_id))
+        elif message.migrate_from_chat_id:
+            await self._migrated(str(message.migrate_from_chat_id), str(message.chat.id))
+
+    async def _on_message(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
+        """Anything a rider posts: the core decides whether it is a report, a command or chatter."""
+        me = self.app.bot
+        msg = to_incoming(update.message, me, me.username, me.id)
+        if msg is None:
+            return
+        if msg.command in ("help", "start") and msg.is_group and self.core.privacy_warning:
+            member = await me.get_chat_member(update.message.chat.id, update.message.from_user.id)
+            if member.status in ("administrator", "creator"):
+                msg.sender = type(msg.sender)(
+                    msg.sender.user_id, msg.sender.name, msg.sender.language, True
+                )
+        await self.core.handle(msg)
+
+    async def _on_error(self, update: object, ctx: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=ctx.error)
+
+    async def _set_commands(self) -> None:
+        for locale, language in (("zh_CN", None), ("en", "en")):
+            commands = [
+                BotCommand(c, t(f"command.{c}", locale)) for c in ("report", "help", "start")
+            ]
+            await self.app.bot.set_my_commands(commands, language_code=language)
+
+    async def start(self) -> None:
+        await self.core.migrate()
+        await self.app.initialize()
+        me = self.app.bot.bot
+        if me.can_read_all_group_messages is False:
+            self.core.privacy_warning = True
+            log.warning(
+                "privacy mode is on: in groups @%s sees only commands and replies, not photos or "
+                "locations. Make it a group admin, or BotFather /setprivacy → Disable, re-add it.",
+                me.username,
+            )
+        await self._set_commands()
+        await self.app.start()
+        s = self.settings
+        if s.telegram_webhook_url:
+            await self.app.updater.start_webhook(
+                listen=s.telegram_webhook_listen,
+                port=s.telegram_webhook_port,
+                url_path=s.telegram_bot_token.split(":")[0],
+                webhook_url=s.telegram_webhook_url,
+                secret_token=s.telegram_webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await self.app.updater.start_polling(
+                poll_interval=0, timeout=10, allowed_updates=ALLOWED_UPDATES
+            )
+        self._sender = asyncio.create_task(self.core.sender.run(self._stop))
+
+    async def stop(self) -> None:
+        if self.app.updater.running:
+            await self.app.updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        self._stop.set()
+        if self._sender:
+            await self._sender
+        await self.app.shutdown()
+        await self.core.close()
+
+
+async def run_telegram(settings: Settings) -> int:
+    """`woodpecker run` with a token: serve until SIGINT/SIGTERM."""
+    bot = TelegramBot(settings)
+    await bot.start()
+    log.info("Telegram bot @%s running", bot.app.bot.username)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await bot.stop()
+    return 0
