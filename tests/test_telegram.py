@@ -195,12 +195,29 @@ async def test_a_group_upgraded_to_a_supergroup_keeps_its_tickets(api, tg):
     del migrate["message"]["text"]
     migrate["message"]["migrate_to_chat_id"] = new["id"]
     api.push_update(migrate)
-    await settle(api, chat=new)
+    await settle(api, chat=old)  # in order after the upgrade notice
     async with tg.core.db.read() as s:
-        chats = (await s.execute(select(Chat.chat_id))).scalars().all()
-    assert chats == ["-1004001"]
+        chats = (await s.execute(select(Chat.id, Chat.chat_id))).all()
     [ticket] = await tickets(tg.core)
-    assert ticket.chat_pk == 1
+    assert [(ticket.chat_pk, "-1004001")] == chats
+
+
+async def test_an_upgrade_noticed_after_the_new_chat_spoke_merges_the_two(api, tg):
+    from handlers.chats import migrate_chat
+
+    old = {"id": -4002, "title": "骑手群", "type": "group"}
+    new = {"id": -1004002, "title": "骑手群", "type": "supergroup"}
+    for chat, fid in ((old, "ph8"), (new, "ph9")):
+        add_photo(api, fid)
+        api.push_update(tu.location(LAOWANG, *SPOT, chat=chat))
+        api.push_update(tu.photo(LAOWANG, fid, chat=chat))
+        await settle(api, chat=chat)
+    assert await migrate_chat(tg.core.deps, "telegram", "-4002", "-1004002")
+    async with tg.core.db.read() as s:
+        chats = (await s.execute(select(Chat.id, Chat.chat_id))).all()
+    [(pk, chat_id)] = chats
+    assert chat_id == "-1004002"
+    assert [t.chat_pk for t in await tickets(tg.core)] == [pk, pk]
 
 
 async def test_start_sets_commands_and_warns_admins_when_privacy_mode_hides_photos(tmp_path, clock):
