@@ -33,8 +33,12 @@ class Woodpecker:
     async def migrate(self) -> None:
         await upgrade(self.settings.database_url)
 
-    async def handle(self, msg: Incoming) -> None:
-        await router.handle(msg, self.deps, privacy_warning=self.privacy_warning)
+    async def handle(self, msg: Incoming) -> str | None:
+        return await router.handle(msg, self.deps, privacy_warning=self.privacy_warning)
+
+    async def handle_button(self, msg: Incoming) -> str | None:
+        """A pressed button; returns the short answer shown to the presser alone."""
+        return await router.handle_button(msg, self.deps)
 
     async def flush(self) -> None:
         """Send everything queued now (the demo and tests; the bot runs `sender.run`)."""

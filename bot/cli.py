@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot import manage
 from bot.settings import Settings
 
 
@@ -19,10 +20,10 @@ def _settings() -> Settings:
 
 
 async def _run(settings: Settings) -> int:
-    if settings.telegram_bot_token:
-        from bot.telegram.runner import run_telegram
+    if settings.telegram_bot_token or settings.wechat_enabled:
+        from bot.serve import serve
 
-        return await run_telegram(settings)
+        return await serve(settings)
     from bot.demo import run_console, run_demo
 
     print("未设置聊天令牌 (no TELEGRAM_BOT_TOKEN): 运行本地演示 / running the local demo chat.\n")
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     console.add_argument("--name", default="骑手")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
+    manage.add_parsers(sub)
     args = parser.parse_args(argv)
 
     settings = _settings()
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         from bot.demo import run_console
 
         return asyncio.run(run_console(settings, args.name))
+    if args.cmd in ("roles", "invite", "tickets"):
+        return asyncio.run(manage.run(settings, args))
     if args.cmd == "db":
         from storage.migrate import upgrade_sync
 

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     report_pair_window_minutes: int = 10
     allowed_chats: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
+    admin_user_ids: Annotated[list[str], NoDecode] = []
+    reopen_days: int = 7
 
     telegram_bot_token: str | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -34,6 +36,16 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     telegram_rate_limit: bool = True
 
+    wechaty_puppet_service_token: str | None = None
+    wechaty_puppet_service_endpoint: str | None = None
+    wecom_webhook_keys: Annotated[list[str], NoDecode] = []
+    wecom_webhook_url: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
+
+    @property
+    def wechat_enabled(self) -> bool:
+        """A puppet service is configured, so `woodpecker run` serves WeChat."""
+        return bool(self.wechaty_puppet_service_token or self.wechaty_puppet_service_endpoint)
+
     @property
     def telegram_file_url(self) -> str:
         """`…/file/bot` beside the API's `…/bot`, unless given."""
@@ -42,7 +54,7 @@ class Settings(BaseSettings):
         base = self.telegram_base_url.rstrip("/")
         return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
 
-    @field_validator("allowed_chats", mode="before")
+    @field_validator("allowed_chats", "admin_user_ids", "wecom_webhook_keys", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
@@ -65,7 +77,12 @@ class Settings(BaseSettings):
 
     def core(self) -> CoreConfig:
         return CoreConfig(
-            locale=self.locale, pair_window=timedelta(minutes=self.report_pair_window_minutes)
+            locale=self.locale,
+            pair_window=timedelta(minutes=self.report_pair_window_minutes),
+            timezone=self.timezone,
+            admin_ids=frozenset(self.admin_user_ids),
+            allowed_chats=frozenset(self.allowed_chats),
+            reopen_window=timedelta(days=self.reopen_days),
         )
 
     def warn_if_open(self) -> None:

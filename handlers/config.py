@@ -18,6 +18,15 @@ def utc_now() -> datetime:
 class CoreConfig:
     locale: str = "zh_CN"
     pair_window: timedelta = timedelta(minutes=10)
+    timezone: str = "Asia/Shanghai"
+    # Operators: "123" or "telegram:123" (any platform / that platform only).
+    admin_ids: frozenset[str] = frozenset()
+    # Empty: every chat is served. Otherwise these, plus chats an admin enabled with /enable.
+    allowed_chats: frozenset[str] = frozenset()
+    reopen_window: timedelta = timedelta(days=7)
+
+    def is_admin(self, platform: str, user_id: str) -> bool:
+        return user_id in self.admin_ids or f"{platform}:{user_id}" in self.admin_ids
 
     @property
     def window_minutes(self) -> int:

@@ -18,5 +18,9 @@ async def on_help(msg: Incoming, deps: Deps, privacy_warning: bool = False) -> N
     async with deps.db.write() as s:
         if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
             return
+        if not msg.is_group:
+            # Started privately: from now on the bot may tell this person about their reports.
+            member = await repo.upsert_member(s, msg.platform, msg.sender, now)
+            member.private_chat_id = msg.chat_id
         repo.enqueue(s, Outgoing(msg.platform, msg.chat_id, text, reply_to=msg.message_id), now)
     deps.wake_outbox()

@@ -6,14 +6,13 @@ import asyncio
 import logging
 from datetime import datetime
 
-from handlers import categories
+from handlers import cards, categories
 from handlers.deps import Deps
 from handlers.i18n import t
-from handlers.maps import amap_url
 from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto, process
 from handlers.types import Incoming, Outgoing
 from storage import repository as repo
-from storage.models import Draft, Photo, Ticket
+from storage.models import Draft, Photo, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +31,11 @@ async def on_message(msg: Incoming, deps: Deps) -> None:
                 is None
             ):
                 return  # chatter: one lookup, no reply
-    else:
+    elif msg.photos:
         async with deps.db.read() as s:
             if await repo.was_processed(s, msg.platform, msg.chat_id, msg.message_id):
                 return  # redelivered: skip the download and image work
+    # (Without photos there is nothing to skip: `_apply`'s mark_processed stops a redelivery.)
     good, rejection = await _prepare_photos(msg, deps)
     queued = await _apply(msg, deps, now, good, rejection)
     if queued:
@@ -145,13 +145,18 @@ async def _apply(
         if msg.command == "report" or msg.mentions_bot or categories.looks_like_report(msg.text):
             draft.wants_report = True
 
-        has_photo = await repo.draft_photo_count(s, draft.id) > 0
+        # Photos just added (or already on this draft, when skipped as repeats) need no count.
+        has_photo = bool(photos) or await repo.draft_photo_count(s, draft.id) > 0
         if has_photo and draft.lat is not None:
             ticket = await _open_ticket(s, msg, draft, chat.id, member.id, now, cfg.pair_window)
-            label = categories.label(ticket.category, locale)
-            map_name = t("intake.map_link_name", locale, number=ticket.id)
-            text = t("intake.registered", locale, number=ticket.id, category=label)
-            reply(f"{text}\n📍 {amap_url(ticket.lat, ticket.lon, map_name)}", card_of=ticket.id)
+            card = Outgoing(
+                platform=msg.platform,
+                chat_id=msg.chat_id,
+                text=cards.card_text(ticket, locale),
+                reply_to=msg.message_id,
+                buttons=cards.card_buttons(ticket, locale),
+            )
+            repo.enqueue(s, card, now, card_of_ticket=ticket.id)
             return True
         if rejection:
             reply(t(rejection, locale, name=name), mention=True)
@@ -218,6 +223,18 @@ async def _open_ticket(
     )
     s.add(ticket)
     await s.flush()
+    s.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            action="report",
+            from_status="",
+            to_status=ticket.status,
+            actor_pk=member_pk,
+            note=draft.description,
+            platform_message_id=msg.message_id,
+            at=now,
+        )
+    )
     await repo.move_photos_to_ticket(s, draft.id, ticket.id)
     draft.ticket_id = ticket.id
     draft.expires_at = now + window  # the rest of an album and a caption sent after still land here

@@ -18,6 +18,8 @@ from storage.models import Outbox
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+# An edit of a ticket's card, whose message id may not be known when the edit is queued.
+CARD = "card"
 MAX_ATTEMPTS = 8
 
 
@@ -80,8 +82,12 @@ class OutboxSender:
 
     async def _send(self, row: Outbox) -> None:
         port = self.ports[row.platform]
+        message = to_outgoing(row)
+        if message.edit_message_id == CARD:
+            async with self.db.read() as s:
+                message.edit_message_id = await repo.card_message_id(s, row.card_of_ticket)
         try:
-            message_id = await port.send(to_outgoing(row))
+            message_id = await port.send(message)
         except PermanentSendError as e:
             log.warning("outbox %s dropped: %s", row.id, e)
             async with self.db.write() as s:

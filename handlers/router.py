@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
-from handlers import help, intake
+from handlers import help, intake, notices, roles, tickets
+from handlers.commands import TICKET_ACTIONS, recognise
 from handlers.deps import Deps
 from handlers.types import Incoming
 
 HELP_COMMANDS = {"help", "start", "帮助"}
+COMMANDS = {
+    "tickets": tickets.on_list,
+    "ticket": tickets.on_show,
+    "secretary": roles.on_secretary,
+    "claim": roles.on_claim,
+}
+UNSERVED_OK = {"enable", *HELP_COMMANDS}  # what works in a group before it is enabled
 
 
-async def handle(msg: Incoming, deps: Deps, privacy_warning: bool = False) -> None:
-    """Route one message; everything not a known command is for intake (which ignores chatter)."""
+async def handle(msg: Incoming, deps: Deps, privacy_warning: bool = False) -> str | None:
+    """Route one message; return a short answer for a button press, if it had one."""
+    recognise(msg)
+    if msg.command not in UNSERVED_OK and not await roles.serves(msg, deps):
+        return None
     if msg.command in HELP_COMMANDS:
         await help.on_help(msg, deps, privacy_warning=privacy_warning)
-        return
-    await intake.on_message(msg, deps)
+    elif msg.command == "enable":
+        await roles.on_enable(msg, deps)
+    elif msg.command in TICKET_ACTIONS:
+        return await tickets.on_action(msg, deps)
+    elif msg.command in COMMANDS:
+        await COMMANDS[msg.command](msg, deps)
+    elif msg.location_unreadable:
+        await notices.on_unreadable_location(msg, deps)
+    else:
+        await intake.on_message(msg, deps)
+    return None
+
+
+async def handle_button(msg: Incoming, deps: Deps) -> str | None:
+    """A pressed inline button: `msg.command` is the action, `msg.args` the ticket number."""
+    if msg.command not in TICKET_ACTIONS:
+        return None
+    return await tickets.on_action(msg, deps, via_button=True)

@@ -60,9 +60,11 @@ class Incoming:
     photos: list[Photo] = field(default_factory=list)
     location: Location | None = None
     reply_to: str | None = None  # message id this one answers
+    reply_to_sender: Sender | None = None  # who wrote that message (appointing by reply)
     album_id: str | None = None
     mentions_bot: bool = False
     too_big: bool = False  # the platform refused the file (e.g. Telegram's 20 MB download cap)
+    location_unreadable: bool = False  # a shared location the adapter could not read
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ class Chat(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     title: str | None = Field(default=None, max_length=256)
     is_group: bool = True
-    enabled: bool = False
+    enabled: bool = False  # served: in ALLOWED_CHATS, or an admin said /enable here
+    told_how_to_enable: bool = False  # an unserved group hears how to enable once, then silence
     created_at: datetime = Field(sa_column=_dt(nullable=False))
 
 
@@ -32,6 +33,8 @@ class Member(SQLModel, table=True):
     user_id: str = Field(max_length=64)
     name: str = Field(max_length=128)
     language: str | None = Field(default=None, max_length=16)
+    # Set once the person started the bot privately: where private notices can go.
+    private_chat_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=_dt(nullable=False))
 
 
@@ -50,8 +53,56 @@ class Ticket(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=512)
     source_message_id: str = Field(max_length=64)
     card_message_id: str | None = Field(default=None, max_length=64)
+    department: str | None = Field(default=None, max_length=64)
+    tier: int = 0  # 分级吹哨: 0 not dispatched, 1 街区, 2 街道, 3 区
+    note: str | None = None  # the latest resolution note or rejection reason
+    duplicate_of: int | None = Field(default=None, foreign_key="ticket.id")
     created_at: datetime = Field(sa_column=_dt(nullable=False, index=True))
     updated_at: datetime = Field(sa_column=_dt(nullable=False))
+    accepted_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    resolved_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True, index=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+
+
+class TicketEvent(SQLModel, table=True):
+    """The audit trail: one row per change of a ticket, never edited."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    action: str = Field(max_length=16)
+    from_status: str = Field(max_length=16)
+    to_status: str = Field(max_length=16)
+    actor_pk: int | None = Field(default=None, foreign_key="member.id")  # None: the bot itself
+    note: str | None = None
+    department: str | None = Field(default=None, max_length=64)
+    tier: int | None = None
+    platform_message_id: str | None = Field(default=None, max_length=64)
+    at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Role(SQLModel, table=True):
+    """Who may do what: secretary of a chat, official, admin (chat_pk None: everywhere)."""
+
+    __table_args__ = (UniqueConstraint("member_pk", "chat_pk", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_pk: int = Field(foreign_key="member.id", index=True)
+    chat_pk: int | None = Field(default=None, foreign_key="chat.id")
+    role: str = Field(max_length=16)
+    granted_by_pk: int | None = Field(default=None, foreign_key="member.id")
+    granted_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Invite(SQLModel, table=True):
+    """A one-time code: `/claim CODE` in the chat makes the sender its secretary."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True)
+    role: str = Field(max_length=16)
+    chat_pk: int = Field(foreign_key="chat.id")
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+    expires_at: datetime = Field(sa_column=_dt(nullable=False))
+    used_by_pk: int | None = Field(default=None, foreign_key="member.id")
+    used_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
 
 
 class Draft(SQLModel, table=True):

@@ -10,7 +10,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.types import Outgoing, Sender
-from storage.models import Chat, Draft, Member, Outbox, Photo, ProcessedMessage, Ticket
+from storage.models import (
+    Chat,
+    Draft,
+    Invite,
+    Member,
+    Outbox,
+    Photo,
+    ProcessedMessage,
+    Role,
+    Ticket,
+    TicketEvent,
+)
 
 
 def _insert(session: AsyncSession, model):
@@ -50,16 +61,18 @@ async def upsert_chat(
     is_group: bool,
     now: datetime,
 ) -> Chat:
-    await session.execute(
-        _insert(session, Chat)
-        .values(platform=platform, chat_id=chat_id, title=title, is_group=is_group, created_at=now)
-        .on_conflict_do_nothing()
-    )
-    chat = (
+    # Look first: the chat is nearly always there, and each statement is a trip to the driver.
+    find = select(Chat).where(Chat.platform == platform, Chat.chat_id == chat_id)
+    chat = (await session.execute(find)).scalar_one_or_none()
+    if chat is None:
         await session.execute(
-            select(Chat).where(Chat.platform == platform, Chat.chat_id == chat_id)
+            _insert(session, Chat)
+            .values(
+                platform=platform, chat_id=chat_id, title=title, is_group=is_group, created_at=now
+            )
+            .on_conflict_do_nothing()
         )
-    ).scalar_one()
+        chat = (await session.execute(find)).scalar_one()
     if title and chat.title != title:
         chat.title = title
     return chat
@@ -68,22 +81,21 @@ async def upsert_chat(
 async def upsert_member(
     session: AsyncSession, platform: str, sender: Sender, now: datetime
 ) -> Member:
-    await session.execute(
-        _insert(session, Member)
-        .values(
-            platform=platform,
-            user_id=sender.user_id,
-            name=sender.name,
-            language=sender.language,
-            created_at=now,
-        )
-        .on_conflict_do_nothing()
-    )
-    member = (
+    find = select(Member).where(Member.platform == platform, Member.user_id == sender.user_id)
+    member = (await session.execute(find)).scalar_one_or_none()
+    if member is None:
         await session.execute(
-            select(Member).where(Member.platform == platform, Member.user_id == sender.user_id)
+            _insert(session, Member)
+            .values(
+                platform=platform,
+                user_id=sender.user_id,
+                name=sender.name,
+                language=sender.language,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
         )
-    ).scalar_one()
+        member = (await session.execute(find)).scalar_one()
     if member.name != sender.name or (sender.language and member.language != sender.language):
         member.name, member.language = sender.name, sender.language or member.language
     return member
@@ -230,3 +242,113 @@ async def mark_failed(
             not_before=retry_at if retry_at is not None else Outbox.not_before,
         )
     )
+
+
+async def find_chat(session: AsyncSession, platform: str, chat_id: str) -> Chat | None:
+    stmt = select(Chat).where(Chat.platform == platform, Chat.chat_id == chat_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_member(session: AsyncSession, platform: str, user_id: str) -> Member | None:
+    stmt = select(Member).where(Member.platform == platform, Member.user_id == user_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def ticket_for_update(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    stmt = select(Ticket).where(Ticket.id == ticket_id).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def roles_of(session: AsyncSession, member_pk: int, chat_pk: int | None) -> set[str]:
+    """Roles held in this chat, plus those held everywhere (chat_pk NULL)."""
+    cond = (
+        Role.chat_pk.is_(None)
+        if chat_pk is None
+        else (Role.chat_pk.is_(None) | (Role.chat_pk == chat_pk))
+    )
+    stmt = select(Role.role).where(Role.member_pk == member_pk, cond)
+    return set((await session.execute(stmt)).scalars())
+
+
+async def grant(
+    session: AsyncSession,
+    member_pk: int,
+    chat_pk: int | None,
+    role: str,
+    by: int | None,
+    now: datetime,
+) -> bool:
+    """Give the role; False when the person already had it."""
+    if role in await roles_of(session, member_pk, chat_pk) and chat_pk is not None:
+        held = select(Role.id).where(
+            Role.member_pk == member_pk, Role.chat_pk == chat_pk, Role.role == role
+        )
+        if (await session.execute(held)).first():
+            return False
+    stmt = (
+        _insert(session, Role)
+        .values(member_pk=member_pk, chat_pk=chat_pk, role=role, granted_by_pk=by, granted_at=now)
+        .on_conflict_do_nothing()
+        .returning(Role.id)
+    )
+    return (await session.execute(stmt)).scalar() is not None
+
+
+async def revoke(session: AsyncSession, member_pk: int, chat_pk: int | None, role: str) -> bool:
+    cond = Role.chat_pk.is_(None) if chat_pk is None else Role.chat_pk == chat_pk
+    rows = (
+        (
+            await session.execute(
+                select(Role).where(Role.member_pk == member_pk, Role.role == role, cond)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for row in rows:
+        await session.delete(row)
+    return bool(rows)
+
+
+async def list_roles(session: AsyncSession) -> list[tuple[Role, Member, Chat | None]]:
+    stmt = (
+        select(Role, Member, Chat)
+        .join(Member, Member.id == Role.member_pk)
+        .outerjoin(Chat, Chat.id == Role.chat_pk)
+        .order_by(Role.chat_pk, Role.role, Member.name)
+    )
+    return [tuple(row) for row in (await session.execute(stmt)).all()]
+
+
+async def open_tickets(
+    session: AsyncSession, chat_pk: int, statuses: tuple[str, ...]
+) -> list[Ticket]:
+    stmt = (
+        select(Ticket)
+        .where(Ticket.chat_pk == chat_pk, Ticket.status.in_(statuses))
+        .order_by(Ticket.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def ticket_history(
+    session: AsyncSession, ticket_id: int
+) -> list[tuple[TicketEvent, Member | None]]:
+    stmt = (
+        select(TicketEvent, Member)
+        .outerjoin(Member, Member.id == TicketEvent.actor_pk)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(TicketEvent.id)
+    )
+    return [tuple(row) for row in (await session.execute(stmt)).all()]
+
+
+async def invite_for_update(session: AsyncSession, code: str) -> Invite | None:
+    stmt = select(Invite).where(Invite.code == code.upper()).with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def card_message_id(session: AsyncSession, ticket_id: int) -> str | None:
+    return (
+        await session.execute(select(Ticket.card_message_id).where(Ticket.id == ticket_id))
+    ).scalar()

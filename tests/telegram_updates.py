@@ -135,3 +135,41 @@ def command(sender: dict, body: str, chat: dict | None = None) -> dict:
         {"type": "bot_command", "offset": 0, "length": len(word.encode("utf-16-le")) // 2}
     ]
     return update
+
+
+def private_chat(person: dict) -> dict:
+    return {"id": person["id"], "type": "private", "first_name": person["first_name"]}
+
+
+def reply_command(
+    sender: dict, body: str, to_message_id: int, to_sender: dict, chat: dict | None = None
+) -> dict:
+    """A command sent as a reply to someone's message (how a secretary is appointed)."""
+    update = command(sender, body, chat)
+    update["message"]["reply_to_message"] = {
+        "message_id": to_message_id,
+        "from": to_sender,
+        "chat": chat or GROUP,
+        "date": 1763599000,
+        "text": "收到",
+    }
+    return update
+
+
+def button(sender: dict, data: str, card_message_id: int, chat: dict | None = None) -> dict:
+    """A press on an inline button under the bot's card (shape of the shared fixture)."""
+    update = fixture("callback_query_supergroup_inline_keyboard")
+    update.pop("update_id", None)
+    query = update["callback_query"]
+    query["id"] = str(next(_ids))
+    query["from"] = sender
+    query["data"] = data
+    query["message"]["message_id"] = card_message_id
+    query["message"]["chat"] = chat or GROUP
+    query["message"]["from"] = {
+        "id": 123456,
+        "is_bot": True,
+        "first_name": "Woodpecker",
+        "username": "woodpecker_bot",
+    }
+    return update

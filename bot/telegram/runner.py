@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable
+from dataclasses import replace
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -14,6 +15,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     BaseUpdateProcessor,
+    CallbackQueryHandler,
     ContextTypes,
     MessageHandler,
     filters,
@@ -22,7 +24,7 @@ from telegram.ext import (
 from bot.app import Woodpecker
 from bot.settings import Settings
 from bot.telegram.port import TelegramPort
-from bot.telegram.translate import PLATFORM, to_incoming
+from bot.telegram.translate import PLATFORM, button_to_incoming, to_incoming
 from handlers.chats import migrate_chat
 from handlers.i18n import t
 
@@ -91,6 +93,7 @@ class TelegramBot:
         )
         # Edits (live-location moves, corrected captions) are not new reports.
         self.app.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self._on_message))
+        self.app.add_handler(CallbackQueryHandler(self._on_button, pattern=r"^wp:"))
         self.app.add_error_handler(self._on_error)
 
     async def _migrated(self, old_id: str, new_id: str) -> None:
@@ -111,13 +114,24 @@ class TelegramBot:
         msg = to_incoming(update.message, me, me.username, me.id)
         if msg is None:
             return
-        if msg.command in ("help", "start") and msg.is_group and self.core.privacy_warning:
+        if msg.is_group and not msg.sender.is_chat_admin and self._asks_admin(msg):
             member = await me.get_chat_member(update.message.chat.id, update.message.from_user.id)
             if member.status in ("administrator", "creator"):
-                msg.sender = type(msg.sender)(
-                    msg.sender.user_id, msg.sender.name, msg.sender.language, True
-                )
+                msg.sender = replace(msg.sender, is_chat_admin=True)
         await self.core.handle(msg)
+
+    def _asks_admin(self, msg) -> bool:
+        """Commands whose answer depends on being a group admin (one getChatMember call)."""
+        if msg.command == "secretary":
+            return True
+        return msg.command in ("help", "start") and self.core.privacy_warning
+
+    async def _on_button(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
+        """A secretary's button under a ticket: the ticket moves, the presser sees a short toast."""
+        query = update.callback_query
+        msg = button_to_incoming(query)
+        answer = await self.core.handle_button(msg) if msg else None
+        await query.answer(answer or None)
 
     async def _on_error(self, update: object, ctx: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=ctx.error)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
-from telegram import Bot, Message, MessageEntity
+from telegram import Bot, CallbackQuery, Message, MessageEntity
 from telegram.error import BadRequest
 
 from handlers.photos import MAX_BYTES, PhotoRejected
@@ -122,7 +122,29 @@ def to_incoming(message: Message, bot: Bot, bot_username: str, bot_id: int) -> I
         photos=photos,
         location=location,
         reply_to=str(message.reply_to_message.message_id) if message.reply_to_message else None,
+        reply_to_sender=_sender(message.reply_to_message) if message.reply_to_message else None,
         album_id=message.media_group_id,
         mentions_bot=_mentions(message, bot_username, bot_id),
         too_big=too_big,
+    )
+
+
+def button_to_incoming(query: CallbackQuery) -> Incoming | None:
+    """A pressed inline button (`wp:ACTION:TICKET`) as a command from the presser."""
+    kind, _, rest = (query.data or "").partition(":")
+    action, _, number = rest.partition(":")
+    if kind != "wp" or not number.isdigit() or query.message is None:
+        return None
+    user = query.from_user
+    chat = query.message.chat
+    return Incoming(
+        platform=PLATFORM,
+        chat_id=str(chat.id),
+        message_id=f"cb:{query.id}",  # each press is its own event; a redelivered one is not
+        sender=Sender(str(user.id), user.first_name or str(user.id), user.language_code),
+        sent_at=datetime.now(UTC).replace(tzinfo=None),
+        is_group=chat.type in (chat.GROUP, chat.SUPERGROUP),
+        chat_title=chat.title,
+        command=action,
+        args=number,
     )

@@ -1,0 +1,1 @@
+"""WeChat groups, through the python wechaty SDK and a wechaty puppet service."""

@@ -1,0 +1,228 @@
+"""The WeChat bot: a wechaty puppet feeding the core room by room, the outbox saying the replies.
+
+Messages are taken straight from the puppet's event stream rather than through wechaty's own
+event bridge: the bridge loads every message concurrently and hands it on in whatever order the
+loads finish (a photo can overtake the words about it), drops ids through a process-wide set,
+and starts wechaty's plugin web server on login. Here loads still run concurrently, but each
+room's messages reach the core one at a time, in the order WeChat delivered them; rooms run in
+parallel (as `PerChatProcessor` does for Telegram).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections import deque
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app import Woodpecker
+from bot.settings import Settings
+from bot.wechat.port import WeChatPort
+from bot.wechat.sdk import (
+    EventMessagePayload,
+    Puppet,
+    PuppetOptions,
+    Wechaty,
+    WechatyOptions,
+    qr_terminal,
+)
+from bot.wechat.translate import to_incoming
+from handlers.config import utc_now
+from handlers.types import Incoming
+
+log = logging.getLogger(__name__)
+
+MAX_CONCURRENT_LOADS = 16
+
+
+class WeChatBot:
+    """Owns the wechaty instance and the core; `start()` / `stop()` so tests and `run` share it.
+
+    Give `puppet` to drive the bot with a puppet you control (the tests' fake): `start()` then
+    binds to it but does not start it. Without one, the puppet service from the settings is
+    started and restarted in the background.
+    """
+
+    def __init__(self, settings: Settings, clock=None, puppet: Puppet | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or utc_now
+        self._own_puppet = puppet is None
+        options = WechatyOptions(
+            puppet=puppet if puppet is not None else "wechaty-puppet-service",
+            puppet_options=PuppetOptions(
+                token=settings.wechaty_puppet_service_token,
+                end_point=settings.wechaty_puppet_service_endpoint,
+            ),
+            scheduler=AsyncIOScheduler(),  # wechaty's default keeps a job database on disk
+        )
+        self.wechaty = Wechaty(options)
+        self.port = WeChatPort(self.wechaty)
+        kwargs = {"clock": clock} if clock else {}
+        self.core = Woodpecker(settings, [self.port], **kwargs)
+        self._stop = asyncio.Event()
+        self._arrivals: asyncio.Queue[asyncio.Future] = asyncio.Queue()
+        self._loads = asyncio.Semaphore(MAX_CONCURRENT_LOADS)
+        self._rooms: dict[str, deque[Incoming]] = {}
+        self._workers: set[asyncio.Task] = set()
+        self._tasks: list[asyncio.Task] = []
+        self._pending = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+        self._self_name: str | None = None
+        self.handled = 0
+
+    # Events from the puppet.
+    def _on_message(self, payload: EventMessagePayload) -> None:
+        """Called synchronously in the order the puppet delivers: that order is kept per room."""
+        self._pending += 1
+        self._quiet.clear()
+        self._arrivals.put_nowait(asyncio.ensure_future(self._load(payload.message_id)))
+
+    def _on_scan(self, payload) -> None:
+        qrcode = getattr(payload, "qrcode", None)
+        if qrcode:
+            log.warning("scan to log in: https://wechaty.js.org/qrcode/%s", qrcode)
+            with contextlib.suppress(Exception):
+                qr_terminal(qrcode)
+
+    def _on_login(self, payload) -> None:
+        log.info("WeChat account %s logged in", getattr(payload, "contact_id", "?"))
+
+    def _on_logout(self, payload) -> None:
+        log.warning("WeChat account %s logged out", getattr(payload, "contact_id", "?"))
+
+    def _on_error(self, payload) -> None:
+        if payload:
+            log.error("puppet error: %s", getattr(payload, "data", payload))
+
+    async def _load(self, message_id: str) -> Incoming | None:
+        async with self._loads:
+            msg = self.wechaty.Message.load(message_id)
+            await msg.ready()
+            puppet = self.wechaty.puppet
+            self_id = puppet.self_id()
+            if self._self_name is None and self_id:
+                with contextlib.suppress(Exception):
+                    me = self.wechaty.Contact.load(self_id)
+                    await me.ready()
+                    self._self_name = me.name or None
+            return await to_incoming(msg, self_id, self._self_name, self.clock)
+
+    # Ordered, per-room processing.
+    def _finished(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self._quiet.set()
+
+    async def _dispatch(self) -> None:
+        while True:
+            load = await self._arrivals.get()
+            try:
+                incoming = await load
+            except Exception:
+                log.exception("could not read a WeChat message")
+                incoming = None
+            if incoming is None:
+                self._finished()
+                continue
+            queue = self._rooms.get(incoming.chat_id)
+            if queue is None:
+                queue = self._rooms[incoming.chat_id] = deque()
+                task = asyncio.create_task(self._room_worker(incoming.chat_id, queue))
+                self._workers.add(task)
+                task.add_done_callback(self._workers.discard)
+            queue.append(incoming)
+
+    async def _room_worker(self, chat_id: str, queue: deque[Incoming]) -> None:
+        try:
+            while queue:
+                incoming = queue.popleft()
+                try:
+                    await self.core.handle(incoming)
+                    self.handled += 1
+                except Exception:
+                    log.exception("message %s in %s failed", incoming.message_id, chat_id)
+                finally:
+                    self._finished()
+        finally:
+            del self._rooms[chat_id]
+
+    async def settle(self) -> None:
+        """Wait until every message delivered so far is handled and what it owed is sent."""
+        while True:
+            await self._quiet.wait()
+            await self.core.flush()
+            if self._quiet.is_set():  # nothing arrived meanwhile (e.g. our own words echoed)
+                return
+
+    async def _run_puppet(self) -> None:
+        """Keep the puppet service connected; its `start()` returns when the stream ends."""
+        delay = 5.0
+        while not self._stop.is_set():
+            try:
+                await self.wechaty.puppet.start()
+                log.warning("the puppet service closed its event stream; reconnecting")
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("puppet service failed; retrying in %.0f s", delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), delay)
+            delay = min(delay * 2, 300.0)
+
+    async def start(self) -> None:
+        await self.core.migrate()
+        await self.wechaty.init_puppet()  # binds Message, Room, Contact… to this puppet
+        # wechaty caches Room and Contact objects in one class-wide pool shared by every
+        # instance's bound subclasses: give this bot its own, or it gets another bot's objects.
+        for cls in (self.wechaty.Room, self.wechaty.Contact, self.wechaty.ContactSelf):
+            cls._pool = {}
+        puppet = self.wechaty.puppet
+        puppet.on("message", self._on_message)
+        puppet.on("scan", self._on_scan)
+        puppet.on("login", self._on_login)
+        puppet.on("logout", self._on_logout)
+        puppet.on("error", self._on_error)
+        self._tasks.append(asyncio.create_task(self._dispatch()))
+        self._tasks.append(asyncio.create_task(self.core.sender.run(self._stop)))
+        if self._own_puppet:
+            self._tasks.append(asyncio.create_task(self._run_puppet()))
+
+    async def stop(self) -> None:
+        self._stop.set()
+        dispatcher, sender, *rest = self._tasks or [None, None]
+        for task in (dispatcher, *rest):
+            if task is not None:
+                task.cancel()
+        if self._workers:
+            await asyncio.gather(*list(self._workers), return_exceptions=True)
+        if sender is not None:
+            await sender
+        for task in (dispatcher, *rest):
+            if task is not None:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        if self._own_puppet:
+            with contextlib.suppress(Exception):
+                await self.wechaty.puppet.stop()
+        await self.core.close()
+
+
+async def run_wechat(settings: Settings) -> int:
+    """`woodpecker run` with a puppet service: serve until SIGINT/SIGTERM."""
+    bot = WeChatBot(settings)
+    await bot.start()
+    log.info("WeChat bot running through the puppet service")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await bot.stop()
+    return 0

@@ -1,0 +1,57 @@
+"""Commands by name, and the Chinese words riders type instead (WeChat has no slash commands)."""
+
+from __future__ import annotations
+
+import re
+
+from handlers.types import Incoming
+
+TICKET_ACTIONS = ("accept", "dispatch", "escalate", "resolve", "reject", "dup", "reopen", "close")
+
+# `受理 17`, `办结 17 已清理`: a word, then a ticket number.
+NUMBERED_WORDS = {
+    "受理": "accept",
+    "派单": "dispatch",
+    "吹哨": "escalate",
+    "升级": "escalate",
+    "解决": "resolve",
+    "已解决": "resolve",
+    "办结": "resolve",
+    "驳回": "reject",
+    "重复": "dup",
+    "重开": "reopen",
+    "重新打开": "reopen",
+    "确认": "close",
+    "确认解决": "close",
+    "工单": "ticket",
+}
+# A whole message that is just the word.
+BARE_WORDS = {
+    "待办": "tickets",
+    "工单列表": "tickets",
+    "设为书记": "secretary",
+    "启用": "enable",
+    "帮助": "help",
+    "上报": "report",
+}
+CODE_WORDS = {"领取": "claim", "认领": "claim", "邀请码": "claim"}
+
+_NUMBERED = re.compile(r"^\s*(\S+?)\s*#?(\d+)(?:\s+(.*))?\s*$", re.S)
+
+
+def recognise(msg: Incoming) -> None:
+    """Give a plain-text command its name, in place; chatter is left alone (a dict lookup)."""
+    if msg.command or not msg.text or msg.photos or msg.location:
+        return
+    text = msg.text.strip()
+    if text in BARE_WORDS:
+        msg.command, msg.args = BARE_WORDS[text], ""
+        return
+    head, _, rest = text.partition(" ")
+    if head in CODE_WORDS and rest.strip():
+        msg.command, msg.args = CODE_WORDS[head], rest.strip()
+        return
+    m = _NUMBERED.match(text)
+    if m and m.group(1) in NUMBERED_WORDS:
+        msg.command = NUMBERED_WORDS[m.group(1)]
+        msg.args = " ".join(x for x in (m.group(2), m.group(3)) if x)

@@ -1,0 +1,81 @@
+"""The ticket state machine: which action moves a ticket where, and who may take it. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+NEW, ACCEPTED, DISPATCHED, RESOLVED, CLOSED, REJECTED, DUPLICATE = (
+    "new", "accepted", "dispatched", "resolved", "closed", "rejected", "duplicate",
+)  # fmt: skip
+OPEN = (NEW, ACCEPTED, DISPATCHED)
+MAX_TIER = 3
+DEFAULT_DEPARTMENT = "城运中心"
+
+# Who takes an action: the chat's secretary (or an admin), the reporter, or the bot itself.
+SECRETARY, REPORTER, SYSTEM = "secretary", "reporter", "system"
+
+
+@dataclass(frozen=True)
+class Rule:
+    sources: tuple[str, ...]
+    target: str | None  # None: the status stays (escalation raises the tier instead)
+    actors: tuple[str, ...]
+
+
+RULES: dict[str, Rule] = {
+    "accept": Rule((NEW,), ACCEPTED, (SECRETARY,)),
+    "dispatch": Rule((NEW, ACCEPTED, DISPATCHED), DISPATCHED, (SECRETARY,)),
+    "escalate": Rule((DISPATCHED,), None, (SECRETARY, SYSTEM)),
+    "resolve": Rule((NEW, ACCEPTED, DISPATCHED), RESOLVED, (SECRETARY,)),
+    "reject": Rule((NEW, ACCEPTED, DISPATCHED), REJECTED, (SECRETARY,)),
+    "dup": Rule((NEW, ACCEPTED, DISPATCHED), DUPLICATE, (SECRETARY,)),
+    "reopen": Rule((RESOLVED,), ACCEPTED, (SECRETARY, REPORTER)),
+    "close": Rule((RESOLVED,), CLOSED, (SECRETARY, REPORTER, SYSTEM)),
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Either the new status (and tier), or the key of the message that says why not."""
+
+    ok: bool
+    status: str = ""
+    tier: int = 0
+    refusal: str | None = None
+
+
+def allowed_actions(status: str, actor: str) -> list[str]:
+    """What `actor` may do to a ticket in `status` now, in display order."""
+    return [a for a, r in RULES.items() if status in r.sources and actor in r.actors]
+
+
+def decide(
+    action: str,
+    status: str,
+    tier: int,
+    actors: set[str],
+    *,
+    note: str | None = None,
+    resolved_at: datetime | None = None,
+    now: datetime | None = None,
+    reopen_window: timedelta = timedelta(days=7),
+) -> Decision:
+    """Check one action against the rules; `actors` are the capacities the person holds."""
+    rule = RULES[action]
+    if not actors & set(rule.actors):
+        return Decision(False, refusal="workflow.not_allowed")
+    if status not in rule.sources:
+        return Decision(False, refusal="workflow.bad_transition")
+    if action == "reject" and not (note and note.strip()):
+        return Decision(False, refusal="workflow.reason_required")
+    if action == "escalate":
+        if tier >= MAX_TIER:
+            return Decision(False, refusal="workflow.max_tier")
+        return Decision(True, status, tier + 1)
+    if action == "dispatch":
+        return Decision(True, DISPATCHED, max(tier, 1))
+    if action == "reopen" and SECRETARY not in actors:
+        if resolved_at is None or now is None or now - resolved_at > reopen_window:
+            return Decision(False, refusal="workflow.reopen_expired")
+    return Decision(True, rule.target or status, tier)
