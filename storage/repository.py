@@ -133,7 +133,11 @@ async def draft_awaiting_text(
 
 
 async def draft_photo_count(session: AsyncSession, draft_id: int) -> int:
-    stmt = select(func.count()).select_from(Photo).where(Photo.draft_id == draft_id)
+    stmt = (
+        select(func.count())
+        .select_from(Photo)
+        .where(Photo.draft_id == draft_id, Photo.ticket_id.is_(None))
+    )
     return (await session.execute(stmt)).scalar_one()
 
 
@@ -159,7 +163,7 @@ async def move_photos_to_ticket(session: AsyncSession, draft_id: int, ticket_id:
     await session.execute(
         update(Photo)
         .where(Photo.draft_id == draft_id, Photo.ticket_id.is_(None))
-        .values(ticket_id=ticket_id)
+        .values(ticket_id=ticket_id, draft_id=None)
     )
 
 

@@ -59,6 +59,18 @@ async def test_location_then_album_acknowledges_once(bot, chat, laowang):
     assert len(said) == 1 and "已登记" in said[0].text
 
 
+async def test_a_second_location_after_a_report_does_not_make_a_photoless_ticket(
+    bot, chat, laowang
+):
+    await send(bot, chat, laowang, photos=[jpeg()], text="井盖坏了")
+    await send(bot, chat, laowang, location=SPOT)
+    assert await send(bot, chat, laowang, location=(31.41, 121.49)) == []  # "I'm here", held
+    [ticket] = await tickets(bot)
+    assert await photo_count(bot, ticket.id) == 1
+    said = await send(bot, chat, laowang, photos=[jpeg(7)])
+    assert len(await tickets(bot)) == 2 and "已登记" in said[0].text
+
+
 async def test_photo_file_with_exif_gps_needs_no_location(bot, chat, laowang):
     said = await send(
         bot, chat, laowang, photos=[jpeg_with_gps(31.2304, 121.4737)], photo_as_file=True
