@@ -13,12 +13,13 @@ from typing import Protocol
 
 from bot.app import Woodpecker
 from bot.settings import Settings
+from handlers.roles import grant_role
 from tests import telegram_updates as tu
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.wechat_puppet import WeChatFakePuppet
 from tests.images import jpeg
 
-RIDERS = {"laowang": "老王", "xiaoli": "小李"}
+RIDERS = {"laowang": "老王", "xiaoli": "小李", "peng": "彭文兴"}  # 彭文兴 runs the group
 
 
 class Driver(Protocol):
@@ -31,6 +32,7 @@ class Driver(Protocol):
     async def text(self, rider: str, words: str) -> None: ...
     async def deliver_again(self) -> None: ...
     async def said(self) -> list[str]: ...
+    async def appoint(self, rider: str) -> None: ...
 
 
 def _settings(tmp_path, **overrides) -> Settings:
@@ -105,6 +107,13 @@ class TelegramDriver:
         new, self._seen = self.api.sent[self._seen :], len(self.api.sent)
         return [s["text"] for s in new if s["method"] == "sendMessage" and not _is_help(s)]
 
+    async def appoint(self, rider: str) -> None:
+        """`woodpecker roles grant`: the rider becomes this group's secretary."""
+        user = self.users[rider]
+        await grant_role(
+            self.core.deps, self.platform, str(user["id"]), "secretary", str(tu.GROUP["id"])
+        )
+
 
 def _is_help(sent: dict) -> bool:
     return "随手拍两步" in (sent.get("text") or "")
@@ -152,6 +161,10 @@ class WeChatDriver:
     async def said(self) -> list[str]:
         await self.bot.settle()
         return [s.text for s in self.puppet.pop()]
+
+    async def appoint(self, rider: str) -> None:
+        """`woodpecker roles grant`: the rider becomes this room's secretary."""
+        await grant_role(self.core.deps, self.platform, self.users[rider], "secretary", self.ROOM)
 
 
 DRIVERS = {"telegram": TelegramDriver, "wechat": WeChatDriver}

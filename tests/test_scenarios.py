@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from sqlalchemy import select
 
+from storage.models import Member, TicketEvent
 from tests.conftest import photo_count, tickets
 from tests.scenarios import DRIVERS, Driver
 
@@ -27,6 +29,18 @@ async def rider_chat(request, tmp_path, clock):
     await driver.start()
     yield driver
     await driver.stop()
+
+
+async def history(core, number: int) -> list[tuple[str, str]]:
+    """The ticket's audit rows: what was done, by whom."""
+    async with core.deps.db.read() as s:
+        rows = await s.execute(
+            select(TicketEvent.action, Member.name)
+            .join(Member, Member.id == TicketEvent.actor_pk)
+            .where(TicketEvent.ticket_id == number)
+            .order_by(TicketEvent.id)
+        )
+        return [tuple(r) for r in rows]
 
 
 def is_ack(text: str, number: int) -> bool:
@@ -84,3 +98,34 @@ async def test_two_riders_reporting_at_once_get_two_tickets(rider_chat: Driver):
     acks = await rider_chat.said()
     assert len(acks) == 2 and all(a.startswith("已登记 #") for a in acks)
     assert len(await tickets(rider_chat.core)) == 2
+
+
+async def test_the_secretary_accepts_then_resolves_and_the_reporter_is_named(rider_chat: Driver):
+    await rider_chat.appoint("peng")
+    await rider_chat.photo("laowang", seed=9)
+    await rider_chat.location("laowang", *SPOT)
+    await rider_chat.said()
+    await rider_chat.text("peng", "受理 1")
+    assert await rider_chat.said() == ["#1 已受理"]  # one line; the card is not said again
+    await rider_chat.text("peng", "解决 1 已清理")
+    [line] = await rider_chat.said()
+    assert line.endswith("老王，你上报的 #1 其他 已解决：已清理。谢谢！")
+    [ticket] = await tickets(rider_chat.core)
+    assert ticket.status == "resolved"
+    assert await history(rider_chat.core, 1) == [
+        ("report", "老王"),
+        ("accept", "彭文兴"),
+        ("resolve", "彭文兴"),
+    ]
+
+
+async def test_a_courier_cannot_move_a_ticket(rider_chat: Driver):
+    await rider_chat.appoint("peng")
+    await rider_chat.photo("laowang", seed=10)
+    await rider_chat.location("laowang", *SPOT)
+    await rider_chat.said()
+    await rider_chat.text("xiaoli", "解决 1")
+    assert await rider_chat.said() == ["小李，只有本群书记能解决工单。"]
+    [ticket] = await tickets(rider_chat.core)
+    assert ticket.status == "new"
+    assert await history(rider_chat.core, 1) == [("report", "老王")]

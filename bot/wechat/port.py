@@ -27,7 +27,10 @@ class WeChatPort:
     afterwards, and a reload that fails after a successful send would make the outbox say it
     twice. The text is built the way `room.say` builds it (`@name␅` before the words).
 
-    WeChat has no buttons and a bot cannot edit what it said: an edit is said as a new message.
+    WeChat has no buttons and a bot cannot edit what it said. An edit of a ticket's card is not
+    said again: re-posting the whole card on every change would flood the riders' room, and each
+    change already has its own line (the secretary's command is answered; resolution, rejection
+    and merging name the reporter).
     """
 
     platform = PLATFORM
@@ -54,6 +57,8 @@ class WeChatPort:
     async def send(self, message: Outgoing) -> str:
         if not message.chat_id:
             raise PermanentSendError("no conversation id")
+        if message.edit_message_id:
+            return message.edit_message_id
         mentions = [m for m in message.mention_user_ids if m]
         text = await self._mention_prefix(message.chat_id, mentions) + message.text
         try:
