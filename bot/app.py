@@ -7,6 +7,7 @@ from handlers import router
 from handlers.config import Clock, utc_now
 from handlers.deps import Deps
 from handlers.outbox import OutboxSender
+from handlers.periods import quiet_until
 from handlers.ports import ChatPort
 from handlers.types import Incoming
 from storage.db import Database
@@ -20,11 +21,17 @@ class Woodpecker:
     def __init__(self, settings: Settings, ports: list[ChatPort], clock: Clock = utc_now) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
-        self.sender = OutboxSender(self.db, ports, clock)
+        config = settings.core()
+        self.sender = OutboxSender(
+            self.db,
+            ports,
+            clock,
+            quiet=lambda now: quiet_until(now, config.timezone, config.quiet_hours),
+        )
         self.deps = Deps(
             db=self.db,
             media=MediaStore(settings.media_dir),
-            config=settings.core(),
+            config=config,
             clock=clock,
             wake_outbox=self.sender.wake,
         )

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot import manage
+from bot import digest_cli, manage, points_cli
 from bot.settings import Settings
 
 
@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     manage.add_parsers(sub)
+    digest_cli.add_parsers(sub)
+    points_cli.add_parsers(sub)
     args = parser.parse_args(argv)
 
     settings = _settings()
@@ -65,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_console(settings, args.name))
     if args.cmd in ("roles", "invite", "tickets"):
         return asyncio.run(manage.run(settings, args))
+    if args.cmd in ("digest", "seed"):
+        return asyncio.run(digest_cli.run(settings, args))
+    if args.cmd in points_cli.COMMANDS:
+        return asyncio.run(points_cli.run(settings, args))
     if args.cmd == "db":
         from storage.migrate import upgrade_sync
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from handlers.config import utc_now
-from handlers.types import Incoming, Location, Outgoing, Photo, Sender
+from handlers.types import Attachment, Incoming, Location, Outgoing, Photo, Sender
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Said:
     mentions: list[str]
     edited: bool = False
     buttons: list[tuple[str, str]] = field(default_factory=list)
+    attachment: Attachment | None = None
 
 
 class LocalChat:
@@ -54,6 +55,7 @@ class LocalChat:
             list(message.mention_user_ids),
             edited=message.edit_message_id is not None,
             buttons=[(b.label, b.data) for b in message.buttons],
+            attachment=message.attachment,
         )
         self.said.append(said)
         if self.on_say:

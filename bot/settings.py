@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Annotated
 
 from pydantic import field_validator
@@ -12,6 +12,18 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from handlers.config import CoreConfig
 
 log = logging.getLogger(__name__)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _hhmm(value: str) -> time:
+    """`08:30` → 08:30; anything else names the expected form."""
+    try:
+        hours, minutes = value.strip().split(":")
+        return time(int(hours), int(minutes))
+    except ValueError as e:
+        raise ValueError(f"{value!r} is not a time of day like 08:30") from e
 
 
 class Settings(BaseSettings):
@@ -26,6 +38,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     admin_user_ids: Annotated[list[str], NoDecode] = []
     reopen_days: int = 7
+    redeem_code_hours: int = 24
+
+    scheduler_enabled: bool = True
+    sla_accept_hours: float = 4
+    sla_resolve_days: float = 3
+    sla_sweep_minutes: int = 10
+    daily_status_time: str = "08:30"
+    digest_weekday: str = "mon"
+    digest_time: str = "09:00"
+    quiet_hours: str = "22:00-07:00"
 
     telegram_bot_token: str | None = None
     telegram_base_url: str = "https://api.telegram.org/bot"
@@ -75,6 +97,36 @@ class Settings(BaseSettings):
             raise ValueError("REPORT_PAIR_WINDOW_MINUTES must be between 1 and 1440")
         return value
 
+    @field_validator("daily_status_time", "digest_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        _hhmm(value)
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        if value.strip():
+            start, sep, end = value.partition("-")
+            if not sep:
+                raise ValueError("QUIET_HOURS must look like 22:00-07:00 (or be empty)")
+            _hhmm(start), _hhmm(end)
+        return value
+
+    @field_validator("digest_weekday")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        if value.strip().lower()[:3] not in WEEKDAYS:
+            raise ValueError("DIGEST_WEEKDAY must be mon, tue, wed, thu, fri, sat or sun")
+        return value.strip().lower()[:3]
+
+    @property
+    def quiet(self) -> tuple[time, time] | None:
+        if not self.quiet_hours.strip():
+            return None
+        start, _, end = self.quiet_hours.partition("-")
+        return _hhmm(start), _hhmm(end)
+
     def core(self) -> CoreConfig:
         return CoreConfig(
             locale=self.locale,
@@ -83,6 +135,13 @@ class Settings(BaseSettings):
             admin_ids=frozenset(self.admin_user_ids),
             allowed_chats=frozenset(self.allowed_chats),
             reopen_window=timedelta(days=self.reopen_days),
+            redeem_valid=timedelta(hours=self.redeem_code_hours),
+            sla_accept=timedelta(hours=self.sla_accept_hours),
+            sla_resolve=timedelta(days=self.sla_resolve_days),
+            daily_status_at=_hhmm(self.daily_status_time),
+            digest_weekday=WEEKDAYS.index(self.digest_weekday),
+            digest_at=_hhmm(self.digest_time),
+            quiet_hours=self.quiet,
         )
 
     def warn_if_open(self) -> None:

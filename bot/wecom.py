@@ -206,6 +206,37 @@ class WeComPusher:
             await self.client.aclose()
 
 
+def robot_id(key: str) -> str:
+    """How a robot is named in the outbox: a digest of its key (the key itself is a secret)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+class WeComPort:
+    """The outbox's way out to WeCom robots (platform "wecom", chat id = `robot_id(key)`):
+    text as markdown, a photo attachment as an image. Failures are retried by the outbox."""
+
+    platform = "wecom"
+
+    def __init__(self, pusher: WeComPusher) -> None:
+        self.pusher = pusher
+        self.robots = {robot_id(r.key): r for r in pusher.robots}
+
+    async def send(self, message) -> str:
+        from handlers.ports import PermanentSendError
+
+        robot = self.robots.get(message.chat_id)
+        if robot is None:
+            raise PermanentSendError(f"no WeCom robot {message.chat_id} in WECOM_WEBHOOK_KEYS")
+        file = message.attachment
+        if file is None:
+            await robot.send_markdown(message.text)
+        elif file.kind == "photo":
+            await robot.send_image(file.data)
+        else:
+            raise PermanentSendError("WeCom robots take text and images only")
+        return f"wecom:{message.chat_id}"
+
+
 async def push_digest(markdown: str, png: bytes | None = None, settings=None) -> list[str]:
     """Push the digest to the robots in WECOM_WEBHOOK_KEYS; returns what failed (none: [])."""
     if settings is None:

@@ -24,6 +24,7 @@ NUMBERED_WORDS = {
     "确认": "close",
     "确认解决": "close",
     "工单": "ticket",
+    "兑换": "redeem",  # 兑换 3: reward number 3 (a bare 兑换 lists the rewards)
 }
 # A whole message that is just the word.
 BARE_WORDS = {
@@ -33,8 +34,25 @@ BARE_WORDS = {
     "启用": "enable",
     "帮助": "help",
     "上报": "report",
+    "积分": "points",
+    "我的积分": "points",
+    "排行": "rank",
+    "排行榜": "rank",
+    "兑换": "rewards",
+    "奖励": "rewards",
+    "我的站点": "company",
+    "订阅周报": "subscribe_digest",
+    "退订周报": "unsubscribe_digest",
 }
-CODE_WORDS = {"领取": "claim", "认领": "claim", "邀请码": "claim"}
+# 核销 K7MX9Q confirms a redemption code (确认 N already confirms a ticket solved).
+CODE_WORDS = {
+    "领取": "claim",
+    "认领": "claim",
+    "邀请码": "claim",
+    "核销": "confirm",
+    "调整积分": "adjust",
+    "我的站点": "company",
+}
 
 _NUMBERED = re.compile(r"^\s*(\S+?)\s*#?(\d+)(?:\s+(.*))?\s*$", re.S)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 Clock = Callable[[], datetime]
 
@@ -24,6 +24,15 @@ class CoreConfig:
     # Empty: every chat is served. Otherwise these, plus chats an admin enabled with /enable.
     allowed_chats: frozenset[str] = frozenset()
     reopen_window: timedelta = timedelta(days=7)
+    redeem_valid: timedelta = timedelta(hours=24)  # how long a redemption code may be confirmed
+    # The scheduler: SLA thresholds, when the daily status and the weekly digest go out, and
+    # the quiet hours (local times) during which scheduled pushes wait for the morning.
+    sla_accept: timedelta = timedelta(hours=4)
+    sla_resolve: timedelta = timedelta(days=3)
+    daily_status_at: time = time(8, 30)
+    digest_weekday: int = 0  # Monday
+    digest_at: time = time(9, 0)
+    quiet_hours: tuple[time, time] | None = (time(22, 0), time(7, 0))
 
     def is_admin(self, platform: str, user_id: str) -> bool:
         return user_id in self.admin_ids or f"{platform}:{user_id}" in self.admin_ids

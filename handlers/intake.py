@@ -6,12 +6,13 @@ import asyncio
 import logging
 from datetime import datetime
 
-from handlers import cards, categories
+from handlers import cards, categories, recycled
 from handlers.deps import Deps
 from handlers.i18n import t
 from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto, process
 from handlers.types import Incoming, Outgoing
 from storage import repository as repo
+from storage.drafthints import draft_hints
 from storage.models import Draft, Photo, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -20,23 +21,27 @@ log = logging.getLogger(__name__)
 async def on_message(msg: Incoming, deps: Deps) -> None:
     """A photo, a location, /report, or words that may describe a half-finished report."""
     now = deps.clock()
+    key = (msg.platform, msg.chat_id, msg.sender.user_id)
+    hints = draft_hints(deps.db)
     if not (msg.photos or msg.location or msg.too_big or msg.command == "report"):
-        if not msg.text:
-            return
-        async with deps.db.read() as s:
-            if (
-                await repo.draft_awaiting_text(
-                    s, msg.platform, msg.chat_id, msg.sender.user_id, now
-                )
-                is None
-            ):
-                return  # chatter: one lookup, no reply
+        if not msg.text or await hints.absent(key, now):
+            return  # chatter from someone with no live draft here: no query of its own
+
+        async def awaiting_text(s) -> int | None:
+            return await repo.draft_awaiting_text(s, *key, now)
+
+        if await deps.db.run(awaiting_text, write=False) is None:
+            return  # chatter: one lookup, no reply
     elif msg.photos:
-        async with deps.db.read() as s:
-            if await repo.was_processed(s, msg.platform, msg.chat_id, msg.message_id):
-                return  # redelivered: skip the download and image work
+
+        async def seen(s) -> bool:
+            return await repo.was_processed(s, msg.platform, msg.chat_id, msg.message_id)
+
+        if await deps.db.run(seen, write=False):
+            return  # redelivered: skip the download and image work
     # (Without photos there is nothing to skip: `_apply`'s mark_processed stops a redelivery.)
     good, rejection = await _prepare_photos(msg, deps)
+    hints.note(key, now + deps.config.pair_window)  # before: the draft may live until then
     queued = await _apply(msg, deps, now, good, rejection)
     if queued:
         deps.wake_outbox()
@@ -80,7 +85,8 @@ async def _apply(
     """One transaction: record the message, update the draft, maybe open a ticket, queue replies."""
     cfg, locale = deps.config, deps.config.locale
     name = msg.sender.name
-    async with deps.db.write() as s:
+
+    async def transaction(s) -> bool:
         if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
             return False
         chat = await repo.upsert_chat(
@@ -110,6 +116,8 @@ async def _apply(
             if not msg.location and msg.command != "report" and (same_album or not photos):
                 ticket = await s.get(Ticket, draft.ticket_id)
                 await _add_photos(s, draft, photos, now, ticket_id=ticket.id)
+                if photos:
+                    await recycled.check(s, deps, ticket, now)
                 if msg.text and not ticket.description:
                     ticket.description = msg.text
                     if ticket.category == categories.OTHER:
@@ -149,6 +157,7 @@ async def _apply(
         has_photo = bool(photos) or await repo.draft_photo_count(s, draft.id) > 0
         if has_photo and draft.lat is not None:
             ticket = await _open_ticket(s, msg, draft, chat.id, member.id, now, cfg.pair_window)
+            await recycled.check(s, deps, ticket, now)
             card = Outgoing(
                 platform=msg.platform,
                 chat_id=msg.chat_id,
@@ -170,6 +179,8 @@ async def _apply(
             reply(t("intake.howto", locale, name=name, minutes=cfg.window_minutes), mention=True)
             return True
         return False
+
+    return await deps.db.run(transaction)
 
 
 def _reset(draft: Draft, now: datetime, window) -> None:
@@ -198,6 +209,7 @@ async def _add_photos(s, draft: Draft, photos, now: datetime, ticket_id: int | N
                 width=processed.width,
                 height=processed.height,
                 platform_file_id=unique_id,
+                phash=processed.phash,
                 draft_id=draft.id,
                 ticket_id=ticket_id,
                 created_at=now,

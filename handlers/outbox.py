@@ -6,11 +6,12 @@ import asyncio
 import contextlib
 import json
 import logging
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from handlers.config import Clock, utc_now
 from handlers.ports import ChatPort, PermanentSendError
-from handlers.types import Button, Outgoing
+from handlers.types import Attachment, Button, Outgoing
 from storage import repository as repo
 from storage.db import Database
 from storage.models import Outbox
@@ -36,16 +37,28 @@ def to_outgoing(row: Outbox) -> Outgoing:
         mention_user_ids=json.loads(row.mention_ids),
         buttons=[Button(label, data) for label, data in json.loads(row.buttons)],
         edit_message_id=row.edit_message_id,
+        attachment=Attachment(row.file_kind, row.file_name or "file", row.file_data)
+        if row.file_kind and row.file_data is not None
+        else None,
     )
+
+
+# Given now, when the quiet hours end (None: not quiet now). See handlers/periods.quiet_until.
+QuietHours = Callable[[datetime], datetime | None]
 
 
 class OutboxSender:
     """One per process. Rows are claimed with a lease, so a second instance never sends twice."""
 
     def __init__(
-        self, db: Database, ports: list[ChatPort], clock: Clock = utc_now, poll: float = 2.0
+        self,
+        db: Database,
+        ports: list[ChatPort],
+        clock: Clock = utc_now,
+        poll: float = 2.0,
+        quiet: QuietHours | None = None,
     ):
-        self.db, self.clock, self.poll = db, clock, poll
+        self.db, self.clock, self.poll, self.quiet = db, clock, poll, quiet
         self.ports = {p.platform: p for p in ports}
         self._wake = asyncio.Event()
         self._chats: dict[tuple[str, str], asyncio.Queue[Outbox]] = {}
@@ -58,8 +71,19 @@ class OutboxSender:
     async def drain_once(self) -> int:
         """Claim what is due and hand it to the chats' workers; return how many rows."""
         now = self.clock()
-        async with self.db.write() as s:
+
+        async def claim(s) -> list[Outbox]:  # one trip to the database (storage/db.py `run`)
             rows = await repo.claim_outbox(s, set(self.ports), now, now + LEASE)
+            # Scheduled pushes wait out the quiet hours; replies to someone never do.
+            until = self.quiet(now) if self.quiet else None
+            if until is not None and any(r.push for r in rows):
+                for row in rows:
+                    if row.push:
+                        row.not_before, row.claimed_until = until, None
+                rows = [r for r in rows if not r.push]
+            return rows
+
+        rows = await self.db.run(claim)
         for row in rows:
             key = (row.platform, row.chat_id)
             queue = self._chats.get(key)
@@ -100,8 +124,10 @@ class OutboxSender:
             async with self.db.write() as s:
                 await repo.mark_failed(s, row.id, repr(e), retry)
             return
-        async with self.db.write() as s:
-            await repo.mark_sent(s, row.id, message_id, self.clock(), row.card_of_ticket)
+        sent_at = self.clock()
+        await self.db.run(
+            lambda s: repo.mark_sent(s, row.id, message_id, sent_at, row.card_of_ticket)
+        )
         self.sent += 1
 
     async def idle(self) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from handlers.phash import dhash
 from handlers.types import Location
 
 MAX_BYTES = 20 * 1024 * 1024  # Telegram's Bot API download cap; nothing bigger is accepted anywhere
@@ -39,6 +40,7 @@ class ProcessedPhoto:
     display_jpeg: bytes
     thumb_jpeg: bytes
     gps: Location | None
+    phash: str | None = None  # dHash of the upright picture: finds the same photo sent again
 
 
 def _ratio(value: object) -> float:
@@ -100,4 +102,5 @@ def process(data: bytes, read_gps: bool = True) -> ProcessedPhoto:
         display_jpeg=_jpeg(upright, DISPLAY_SIDE),
         thumb_jpeg=_jpeg(upright, THUMB_SIDE),
         gps=gps,
+        phash=dhash(upright),
     )

@@ -11,7 +11,7 @@ from handlers.types import Incoming, Outgoing, Sender
 from storage import repository as repo
 from storage.models import Invite
 
-ROLES = ("secretary", "official", "admin")
+ROLES = ("secretary", "official", "admin", "merchant")  # a merchant confirms redemption codes
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 
 

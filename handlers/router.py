@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers import help, intake, notices, roles, tickets
+from handlers import help, intake, notices, points, rewards, roles, subscriptions, tickets
 from handlers.commands import TICKET_ACTIONS, recognise
 from handlers.deps import Deps
 from handlers.types import Incoming
@@ -13,8 +13,18 @@ COMMANDS = {
     "ticket": tickets.on_show,
     "secretary": roles.on_secretary,
     "claim": roles.on_claim,
+    "subscribe_digest": subscriptions.on_subscribe,
+    "unsubscribe_digest": subscriptions.on_unsubscribe,
+    "points": points.on_points,
+    "rank": points.on_rank,
+    "company": points.on_company,
+    "adjust": points.on_adjust,
+    "rewards": rewards.on_rewards,
+    "redeem": rewards.on_redeem,
+    "confirm": rewards.on_confirm,
 }
-UNSERVED_OK = {"enable", *HELP_COMMANDS}  # what works in a group before it is enabled
+# What works in a group before it is enabled (an officials' chat is no served courier group).
+UNSERVED_OK = {"enable", "subscribe_digest", "unsubscribe_digest", *HELP_COMMANDS}
 
 
 async def handle(msg: Incoming, deps: Deps, privacy_warning: bool = False) -> str | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers import cards, categories, workflow
+from handlers import awards, cards, categories, workflow
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
 from handlers.outbox import CARD
@@ -139,6 +139,7 @@ async def _act(
         )
     )
     await notify_change(s, deps, ticket, cmd.action, actor_pk=actor.id, target=cmd.target)
+    await awards.after_change(s, deps, ticket, cmd.action)  # points commit with the change
     done = t("workflow.done", locale, number=number, state=cards.state_line(ticket, locale))
     group_chat = await s.get(Chat, ticket.chat_pk)
     said_in_group = cmd.action in GROUP_NOTICE and group_chat.chat_id == msg.chat_id
@@ -173,10 +174,11 @@ def _apply(ticket: Ticket, cmd: TicketCommand, decision: workflow.Decision, now)
 
 
 async def notify_change(
-    s, deps: Deps, ticket: Ticket, action: str, actor_pk: int | None, target=None
+    s, deps: Deps, ticket: Ticket, action: str, actor_pk: int | None, target=None, push=False
 ) -> None:
     """Queue what people are owed for one change: the card edit, the reporter's notice, and for
-    resolution, rejection and merging one threaded line in the group naming the reporter."""
+    resolution, rejection and merging one threaded line in the group naming the reporter.
+    `push`: the bot changed it by itself (the SLA sweep), so quiet hours hold the messages."""
     locale, now = deps.config.locale, deps.clock()
     chat = await s.get(Chat, ticket.chat_pk)
     reporter = await s.get(Member, ticket.reporter_pk)
@@ -187,7 +189,7 @@ async def notify_change(
         buttons=cards.card_buttons(ticket, locale),
         edit_message_id=CARD,
     )
-    repo.enqueue(s, card, now, card_of_ticket=ticket.id)
+    repo.enqueue(s, card, now, card_of_ticket=ticket.id, push=push)
     category = categories.label(ticket.category, locale)
     if reporter.private_chat_id and reporter.id != actor_pk:
         their = normalise(reporter.language, locale)
@@ -198,7 +200,7 @@ async def notify_change(
             category=categories.label(ticket.category, their),
             state=cards.state_line(ticket, their),
         )
-        repo.enqueue(s, Outgoing(chat.platform, reporter.private_chat_id, text), now)
+        repo.enqueue(s, Outgoing(chat.platform, reporter.private_chat_id, text), now, push=push)
     if action in GROUP_NOTICE:
         note = f"：{ticket.note}" if action == "resolve" and ticket.note else ""
         text = t(
@@ -262,6 +264,8 @@ async def describe(s, deps: Deps, number: int) -> str | None:
         lines.append(
             f"  {when} {name} {t(f'action.{event.action}', locale)} → {state} {extra}".rstrip()
         )
+    if ticket.recycled_of:
+        lines.append(t("ticket.recycled", locale, earlier=ticket.recycled_of))
     return "\n".join(lines)
 
 

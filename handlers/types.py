@@ -73,6 +73,15 @@ class Button:
     data: str
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message: "photo" (shown as a picture) or "document" (a file)."""
+
+    kind: str
+    filename: str
+    data: bytes
+
+
 @dataclass
 class Outgoing:
     """A message the bot sends (or an edit of one it sent), as the outbox hands it to an adapter."""
@@ -84,3 +93,4 @@ class Outgoing:
     mention_user_ids: list[str] = field(default_factory=list)
     buttons: list[Button] = field(default_factory=list)
     edit_message_id: str | None = None  # set: edit that message instead of sending a new one
+    attachment: Attachment | None = None  # set: send the file, `text` as its caption

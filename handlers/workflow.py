@@ -25,7 +25,8 @@ class Rule:
 
 RULES: dict[str, Rule] = {
     "accept": Rule((NEW,), ACCEPTED, (SECRETARY,)),
-    "dispatch": Rule((NEW, ACCEPTED, DISPATCHED), DISPATCHED, (SECRETARY,)),
+    # The bot dispatches (first whistle) a ticket nobody dispatched within the SLA.
+    "dispatch": Rule((NEW, ACCEPTED, DISPATCHED), DISPATCHED, (SECRETARY, SYSTEM)),
     "escalate": Rule((DISPATCHED,), None, (SECRETARY, SYSTEM)),
     "resolve": Rule((NEW, ACCEPTED, DISPATCHED), RESOLVED, (SECRETARY,)),
     "reject": Rule((NEW, ACCEPTED, DISPATCHED), REJECTED, (SECRETARY,)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import Column, DateTime, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Times are naive UTC everywhere; converted to TIMEZONE only when shown.
@@ -36,12 +36,26 @@ class Member(SQLModel, table=True):
     # Set once the person started the bot privately: where private notices can go.
     private_chat_id: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(sa_column=_dt(nullable=False))
+    company: str | None = Field(default=None, max_length=64)  # 公司/站点, for the commendation
 
 
 class Ticket(SQLModel, table=True):
     """A reported problem. Its id is the number riders see (#17)."""
 
-    __table_args__ = (Index("ix_ticket_chat_status", "chat_pk", "status"),)
+    __table_args__ = (
+        Index("ix_ticket_chat_status", "chat_pk", "status"),
+        # The SLA sweep (open tickets by age) and the digest (open at a week's end, by group).
+        Index("ix_ticket_status_created", "status", "created_at", "chat_pk"),
+        # The digest reads a week of tickets by these two times: covering indexes, so it never
+        # visits the table rows (a year of a million tickets in well under a second).
+        Index(
+            "ix_ticket_created_cover",
+            *("created_at", "chat_pk", "category", "reporter_pk", "resolved_at"),
+        ),
+        Index("ix_ticket_resolved_cover", "resolved_at", "created_at", "chat_pk", "category"),
+        # Rejected and merged tickets by when they were closed.
+        Index("ix_ticket_status_closed", "status", "closed_at", "created_at", "chat_pk"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     chat_pk: int = Field(foreign_key="chat.id")
     reporter_pk: int = Field(foreign_key="member.id")
@@ -57,9 +71,11 @@ class Ticket(SQLModel, table=True):
     tier: int = 0  # 分级吹哨: 0 not dispatched, 1 街区, 2 街道, 3 区
     note: str | None = None  # the latest resolution note or rejection reason
     duplicate_of: int | None = Field(default=None, foreign_key="ticket.id")
+    # Its photo is a near-copy of one on this earlier ticket: flagged, earns no points.
+    recycled_of: int | None = Field(default=None, foreign_key="ticket.id")
     created_at: datetime = Field(sa_column=_dt(nullable=False, index=True))
     updated_at: datetime = Field(sa_column=_dt(nullable=False))
-    accepted_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    accepted_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True, index=True))
     resolved_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True, index=True))
     closed_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
 
@@ -131,6 +147,7 @@ class Draft(SQLModel, table=True):
 class Photo(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     sha256: str = Field(max_length=64, index=True)  # of the bytes as received
+    phash: str | None = Field(default=None, max_length=16)  # dHash, hex: finds re-sent photos
     path: str = Field(max_length=256)  # display copy, EXIF stripped
     thumb_path: str = Field(max_length=256)
     size_bytes: int
@@ -174,3 +191,102 @@ class Outbox(SQLModel, table=True):
     dead: bool = False
     sent_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
     sent_message_id: str | None = Field(default=None, max_length=64)
+    # A scheduled push (reminder, status, digest), not an answer to someone: quiet hours hold it.
+    push: bool = False
+    # One attached file: "photo" (the digest chart) or "document" (the spreadsheet).
+    file_kind: str | None = Field(default=None, max_length=16)
+    file_name: str | None = Field(default=None, max_length=128)
+    file_data: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+
+
+class JobRun(SQLModel, table=True):
+    """A scheduled job done for one period and target ("*": the run as a whole).
+
+    Written in the same transaction as the messages it queued: a second instance's insert
+    conflicts and it sends nothing; a restart finds the row and repeats nothing.
+    """
+
+    __table_args__ = (UniqueConstraint("job", "period", "target", name="uq_jobrun"),)
+    id: int | None = Field(default=None, primary_key=True)
+    job: str = Field(max_length=32)  # "daily", "digest", "scheduler"
+    period: str = Field(max_length=32)  # "2026-11-19", "2026-W47"
+    target: str = Field(max_length=64)  # "chat:12", "wecom:…", "*"
+    late: bool = False  # sent at start-up, after the bot was down when it was due
+    ran_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class SlaMark(SQLModel, table=True):
+    """An SLA threshold that has acted on a ticket (reminded, escalated): each acts once."""
+
+    __table_args__ = (UniqueConstraint("ticket_id", "threshold", name="uq_slamark"),)
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id")
+    threshold: str = Field(max_length=16)  # "accept", "resolve"
+    at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class DigestSubscription(SQLModel, table=True):
+    """An officials' chat that receives the weekly digest."""
+
+    __table_args__ = (UniqueConstraint("chat_pk", name="uq_digestsubscription_chat"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_pk: int = Field(foreign_key="chat.id")
+    created_by_pk: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Reward(SQLModel, table=True):
+    """Something a merchant gives for points (午餐、修车); chat_pk None: offered in every group."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant: str = Field(max_length=64)
+    item: str = Field(max_length=128)
+    cost: int
+    chat_pk: int | None = Field(default=None, foreign_key="chat.id")
+    active: bool = True
+    created_by_pk: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Redemption(SQLModel, table=True):
+    """A code a rider shows the merchant; points leave the ledger only when it is confirmed."""
+
+    __table_args__ = (UniqueConstraint("code", name="uq_redemption_code"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16)
+    member_pk: int = Field(foreign_key="member.id", index=True)
+    reward_id: int = Field(foreign_key="reward.id")
+    cost: int  # as it was when the code was made
+    chat_pk: int | None = Field(default=None, foreign_key="chat.id")
+    status: str = Field(default="pending", max_length=16)  # pending, confirmed, expired
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+    expires_at: datetime = Field(sa_column=_dt(nullable=False))
+    confirmed_by_pk: int | None = Field(default=None, foreign_key="member.id")
+    confirmed_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+
+
+class PointEntry(SQLModel, table=True):
+    """One line of a member's points ledger, never edited: a balance is the sum of the lines.
+
+    reason: award (first reporter, on resolution), share (a merged duplicate's reporter),
+    reversal (a resolved ticket reopened and rejected), adjust (a secretary, with a note),
+    redeem (a confirmed redemption code).
+    """
+
+    __table_args__ = (
+        # A redelivered or repeated resolution cannot award twice; a code cannot deduct twice.
+        UniqueConstraint("ticket_id", "member_pk", "reason", name="uq_pointentry_ticket"),
+        UniqueConstraint("redemption_id", name="uq_pointentry_redemption"),
+        Index("ix_pointentry_member_at", "member_pk", "at"),
+        Index("ix_pointentry_chat_at", "chat_pk", "at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    member_pk: int = Field(foreign_key="member.id")
+    delta: int
+    reason: str = Field(max_length=16)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    redemption_id: int | None = Field(default=None, foreign_key="redemption.id")
+    chat_pk: int | None = Field(default=None, foreign_key="chat.id")  # the group it counts in
+    actor_pk: int | None = Field(default=None, foreign_key="member.id")  # None: the bot itself
+    note: str | None = None
+    at: datetime = Field(sa_column=_dt(nullable=False))

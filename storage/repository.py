@@ -168,8 +168,14 @@ async def move_photos_to_ticket(session: AsyncSession, draft_id: int, ticket_id:
 
 
 def enqueue(
-    session: AsyncSession, message: Outgoing, now: datetime, card_of_ticket: int | None = None
+    session: AsyncSession,
+    message: Outgoing,
+    now: datetime,
+    card_of_ticket: int | None = None,
+    push: bool = False,
 ) -> None:
+    """Queue a message; `push`: the bot speaks unasked (quiet hours hold it), not a reply."""
+    file = message.attachment
     session.add(
         Outbox(
             platform=message.platform,
@@ -182,6 +188,10 @@ def enqueue(
             card_of_ticket=card_of_ticket,
             created_at=now,
             not_before=now,
+            push=push,
+            file_kind=file.kind if file else None,
+            file_name=file.filename if file else None,
+            file_data=file.data if file else None,
         )
     )
 

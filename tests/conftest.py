@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from bot.local import LocalChat
 from bot.settings import Settings
 from handlers.types import Sender
 from storage.models import Photo, Ticket
+from tests.pg import pg_database, pg_server  # noqa: F401  (fixtures)
 
 
 class FakeClock:
@@ -31,11 +33,31 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+BACKENDS = ["sqlite", "postgresql"]
+# Runs a test (or, as `pytestmark`, a module) once on a SQLite file and once on PostgreSQL.
+both_backends = pytest.mark.parametrize("backend", BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database a test runs on: its `both_backends` parameter, else SQLite (or, to try every
+    such test on PostgreSQL, `WOODPECKER_TEST_BACKEND=postgresql ./test.sh`)."""
+    return getattr(request, "param", os.environ.get("WOODPECKER_TEST_BACKEND", "sqlite"))
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database of the test's backend (PostgreSQL: on the session's server)."""
+    if backend == "postgresql":
+        return request.getfixturevalue("pg_database")
+    return f"sqlite+aiosqlite:///{tmp_path / 'woodpecker.db'}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         _env_file=None,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'woodpecker.db'}",
+        database_url=database_url,
         media_dir=str(tmp_path / "media"),
     )
 

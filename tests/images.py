@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from fractions import Fraction
 
 from PIL import ExifTags, Image, ImageDraw
@@ -48,4 +49,16 @@ def pixel_bomb() -> bytes:
     """A tiny PNG that would decode to 100 megapixels."""
     out = io.BytesIO()
     Image.new("1", (10_000, 10_000)).save(out, "PNG")
+    return out.getvalue()
+
+
+def scene(seed: int, size: tuple[int, int] = (640, 480), quality: int = 85) -> bytes:
+    """A picture of its own: blocks of random brightness, so two seeds never look alike to a
+    perceptual hash (jpeg() pictures differ only slightly) and one seed re-encoded does."""
+    rng = random.Random(seed)
+    img = Image.new("RGB", (16, 12))
+    img.putdata([tuple(rng.randrange(256) for _ in range(3)) for _ in range(16 * 12)])
+    img = img.resize(size, Image.Resampling.BILINEAR)
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=quality)
     return out.getvalue()

@@ -9,12 +9,13 @@ from sqlalchemy import func, select
 
 from handlers.photos import MAX_BYTES
 from storage.models import Draft, Outbox, Photo, ProcessedMessage
-from tests.conftest import photo_count, send, tickets
+from tests.conftest import both_backends, photo_count, send, tickets
 from tests.images import jpeg, jpeg_with_gps, pixel_bomb, truncated_jpeg
 
 SPOT = (31.40512, 121.48931)
 
 
+@both_backends
 async def test_photo_then_location_makes_one_ticket(bot, chat, laowang):
     assert (
         await send(bot, chat, laowang, photos=[jpeg()], text="井盖坏了") != []
@@ -29,6 +30,7 @@ async def test_photo_then_location_makes_one_ticket(bot, chat, laowang):
     assert ack.reply_to == "loc-1"
 
 
+@both_backends
 async def test_location_then_photo_makes_one_ticket(bot, chat, laowang):
     assert await send(bot, chat, laowang, location=SPOT) == []  # held silently
     said = await send(bot, chat, laowang, photos=[jpeg()], text="共享单车堵住人行道")
@@ -37,6 +39,7 @@ async def test_location_then_photo_makes_one_ticket(bot, chat, laowang):
     assert [s.text.split("\n")[0] for s in said] == [f"已登记 #{ticket.id} 共享单车乱停 — 谢谢！"]
 
 
+@both_backends
 async def test_album_then_location_is_one_ticket_with_every_photo(bot, chat, laowang):
     said = []
     for i, caption in enumerate([None, "路面塌陷了", None]):
@@ -49,6 +52,7 @@ async def test_album_then_location_is_one_ticket_with_every_photo(bot, chat, lao
     assert sum("请在" in s.text for s in said) == 1  # asked for the location once
 
 
+@both_backends
 async def test_location_then_album_acknowledges_once(bot, chat, laowang):
     await send(bot, chat, laowang, location=SPOT)
     said = []
@@ -59,6 +63,7 @@ async def test_location_then_album_acknowledges_once(bot, chat, laowang):
     assert len(said) == 1 and "已登记" in said[0].text
 
 
+@both_backends
 async def test_a_second_location_after_a_report_does_not_make_a_photoless_ticket(
     bot, chat, laowang
 ):
@@ -103,6 +108,7 @@ async def test_other_riders_halves_do_not_pair(bot, chat, laowang, xiaoli):
     assert await tickets(bot) == []
 
 
+@both_backends
 async def test_redelivered_message_makes_one_ticket_and_one_reply(bot, chat, laowang):
     await send(bot, chat, laowang, location=SPOT)
     photo = chat.message(laowang, photos=[jpeg()], message_id="m-42")
@@ -166,6 +172,7 @@ async def test_report_command_alone_explains_the_two_steps(bot, chat, laowang):
     assert "请在 10 分钟内再拍一张照片" in ask.text
 
 
+@both_backends
 async def test_text_right_after_is_the_description(bot, chat, laowang, xiaoli):
     await send(bot, chat, laowang, photos=[jpeg()])
     [ask] = await send(bot, chat, laowang, text="树枝断了挂在电线上")

@@ -129,3 +129,18 @@ async def test_a_courier_cannot_move_a_ticket(rider_chat: Driver):
     [ticket] = await tickets(rider_chat.core)
     assert ticket.status == "new"
     assert await history(rider_chat.core, 1) == [("report", "老王")]
+
+
+async def test_a_resolved_report_earns_the_reporter_points(rider_chat: Driver):
+    await rider_chat.appoint("peng")
+    await rider_chat.photo("laowang", seed=11)
+    await rider_chat.location("laowang", *SPOT)
+    await rider_chat.said()
+    await rider_chat.text("laowang", "积分")
+    [before] = await rider_chat.said()
+    assert before.endswith("老王：积分 0 分")  # reported, not yet solved: nothing
+    await rider_chat.text("peng", "解决 1 已清理")
+    await rider_chat.said()
+    await rider_chat.text("laowang", "积分")
+    [after] = await rider_chat.said()
+    assert after.endswith("老王：积分 3 分；最近 11-20 10:00 +3 #1 其他 已解决")

@@ -9,6 +9,7 @@ from bot.settings import Settings
 from bot.telegram.runner import TelegramBot
 from storage.models import Role, Ticket, TicketEvent
 from tests import telegram_updates as tu
+from tests.conftest import both_backends
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.images import jpeg
 
@@ -30,10 +31,10 @@ async def api():
     await fake.stop()
 
 
-async def start_bot(api, tmp_path, clock, **overrides) -> TelegramBot:
+async def start_bot(api, tmp_path, clock, database_url=None, **overrides) -> TelegramBot:
     settings = Settings(
         _env_file=None,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'wp.db'}",
+        database_url=database_url or f"sqlite+aiosqlite:///{tmp_path / 'wp.db'}",
         media_dir=str(tmp_path / "media"),
         telegram_bot_token=TOKEN,
         telegram_base_url=api.base_url,
@@ -47,8 +48,8 @@ async def start_bot(api, tmp_path, clock, **overrides) -> TelegramBot:
 
 
 @pytest.fixture
-async def tg(api, tmp_path, clock):
-    bot = await start_bot(api, tmp_path, clock)
+async def tg(api, tmp_path, clock, database_url):
+    bot = await start_bot(api, tmp_path, clock, database_url)
     yield bot
     await bot.stop()
 
@@ -226,6 +227,7 @@ async def test_a_button_pressed_by_the_secretary_moves_the_ticket(api, tg):
     ] == []  # a press adds nothing to the group
 
 
+@both_backends
 async def test_two_secretaries_pressing_resolved_at_once_make_one_change(api, tg):
     await appoint(api, PENG)
     await appoint(api, ZHOU)

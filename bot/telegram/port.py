@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from bot.telegram.translate import PLATFORM
@@ -66,12 +66,28 @@ class TelegramPort:
             if message.reply_to and message.reply_to.isdigit()
             else None
         )
+        if message.attachment is not None:
+            return await self._send_file(message, chat_id, reply, markup)
         sent = await self.bot.send_message(
             chat_id,
             message.text,
             reply_parameters=reply,
             reply_markup=markup,
             link_preview_options=_no_preview(),
+        )
+        return str(sent.message_id)
+
+    async def _send_file(self, message: Outgoing, chat_id: str, reply, markup) -> str:
+        """The digest's chart (a photo) or spreadsheet (a document), the text as caption."""
+        file = message.attachment
+        upload = InputFile(file.data, filename=file.filename)
+        send = self.bot.send_photo if file.kind == "photo" else self.bot.send_document
+        sent = await send(
+            chat_id,
+            upload,
+            caption=message.text[:1024] or None,
+            reply_parameters=reply,
+            reply_markup=markup,
         )
         return str(sent.message_id)
 

@@ -20,6 +20,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.app import Woodpecker
 from bot.settings import Settings
@@ -60,6 +61,26 @@ class PerChatProcessor(BaseUpdateProcessor):
         pass
 
 
+CONNECTIONS = 16
+
+
+class BoundedRequest(HTTPXRequest):
+    """At most as many requests in flight as the pool has connections, the rest wait here.
+
+    httpx's pool matches waiting requests to connections in a loop over both on every request
+    and response; with hundreds of updates each fetching a photo that loop took a quarter of the
+    event loop's time (bench/intake.py, py-spy). A semaphore here keeps httpx's queue empty.
+    """
+
+    def __init__(self, connections: int) -> None:
+        super().__init__(connection_pool_size=connections)
+        self._slots = asyncio.Semaphore(connections)
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        async with self._slots:
+            return await super().do_request(*args, **kwargs)
+
+
 def build_application(settings: Settings) -> Application:
     builder = (
         Application.builder()
@@ -67,7 +88,7 @@ def build_application(settings: Settings) -> Application:
         .base_url(settings.telegram_base_url)
         .base_file_url(settings.telegram_file_url)
         .concurrent_updates(PerChatProcessor())
-        .connection_pool_size(64)
+        .request(BoundedRequest(CONNECTIONS))
     )
     if settings.telegram_rate_limit:
         # Telegram's own caps: ~30 messages/s overall, 20/min into one group; wait out 429s.

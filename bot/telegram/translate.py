@@ -59,6 +59,8 @@ def _mentions(message: Message, bot_username: str, bot_id: int) -> bool:
     reply = message.reply_to_message
     if reply is not None and reply.from_user is not None and reply.from_user.id == bot_id:
         return True
+    if not (message.entities or message.caption_entities):
+        return False  # most lines: no need to re-encode the text to find none (bench/intake.py)
     mentions = (message.parse_entities([MessageEntity.MENTION]) or {}).values()
     mentions = [
         *mentions,

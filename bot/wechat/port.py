@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 
-from bot.wechat.sdk import GRPCError, GrpcStatus, Wechaty
+from bot.wechat.sdk import FileBox, GRPCError, GrpcStatus, Wechaty
 from bot.wechat.translate import PLATFORM
 from handlers.ports import PermanentSendError
 from handlers.types import Outgoing
@@ -59,6 +60,8 @@ class WeChatPort:
             raise PermanentSendError("no conversation id")
         if message.edit_message_id:
             return message.edit_message_id
+        if message.attachment is not None:
+            return await self._send_file(message)
         mentions = [m for m in message.mention_user_ids if m]
         text = await self._mention_prefix(message.chat_id, mentions) + message.text
         try:
@@ -70,4 +73,19 @@ class WeChatPort:
                 raise PermanentSendError(f"{e.status.name}: {e.message}") from e
             raise
         # Some puppets return no id for a sent text; the outbox needs one all the same.
+        return str(message_id) if message_id else f"sent:{message.chat_id}"
+
+    async def _send_file(self, message: Outgoing) -> str:
+        """A file (the digest's chart or spreadsheet) as a FileBox. WeChat files carry no
+        caption, and the digest's text is its own message just before, so none is said."""
+        file = message.attachment
+        box = FileBox.from_base64(base64.b64encode(file.data), name=file.filename)
+        try:
+            message_id = await self.bot.puppet.message_send_file(
+                conversation_id=message.chat_id, file=box
+            )
+        except GRPCError as e:
+            if e.status in _PERMANENT:
+                raise PermanentSendError(f"{e.status.name}: {e.message}") from e
+            raise
         return str(message_id) if message_id else f"sent:{message.chat_id}"

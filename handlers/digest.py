@@ -1,0 +1,109 @@
+"""The weekly digest for officials: counted in SQL, rendered once, queued once per target."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from handlers import runs
+from handlers.deps import Deps
+from handlers.digest_render import render_png, render_text, render_xlsx
+from handlers.i18n import t
+from handlers.periods import last_weekly_fire, previous_weeks, to_local, week_key, week_span
+from handlers.types import Attachment, Outgoing
+from storage import repository as repo
+from storage import scheduling
+from storage.stats import WeekNumbers, week_numbers
+
+JOB = "digest"
+HISTORY_WEEKS = 4
+WECOM = "wecom"  # WeCom robots take the text (markdown) and the chart, not files
+
+
+@dataclass
+class Digest:
+    week: str
+    numbers: WeekNumbers
+    text: str
+    png: bytes
+    xlsx: bytes
+
+
+async def numbers(deps: Deps, week: str) -> WeekNumbers:
+    """The week's numbers (and the four weeks before it), counted by the database."""
+    tz = deps.config.timezone
+    span = week_span(week, tz)
+    history = [(h.key, h.start, h.end) for h in previous_weeks(span, HISTORY_WEEKS, tz)]
+    async with deps.db.read() as s:
+        return await week_numbers(
+            s, span.key, span.start, span.end, history, deps.config.sla_resolve
+        )
+
+
+async def build(deps: Deps, week: str, now: datetime, late: bool = False) -> Digest:
+    """Numbers, text, chart and spreadsheet for one ISO week (`2026-W47`)."""
+    cfg = deps.config
+    w = await numbers(deps, week)
+    days = cfg.sla_resolve.total_seconds() / 86400
+    text = render_text(w, cfg.locale, cfg.timezone, days, late)
+    png = await asyncio.to_thread(render_png, w, cfg.locale, cfg.timezone, late)
+    xlsx = await asyncio.to_thread(render_xlsx, w, cfg.locale, cfg.timezone, days)
+    return Digest(w.week, w, text, png, xlsx)
+
+
+def due(deps: Deps, now: datetime) -> tuple[datetime, str]:
+    """When the latest digest was due, and the week it covers (the one before that day)."""
+    cfg = deps.config
+    fire = last_weekly_fire(now, cfg.timezone, cfg.digest_weekday, cfg.digest_at)
+    return fire, week_key(to_local(fire, cfg.timezone).date() - timedelta(days=7))
+
+
+def messages(digest: Digest, platform: str, chat_id: str, locale: str) -> list[Outgoing]:
+    """What one target receives: the text, the chart, and (chats only) the spreadsheet."""
+    out = [
+        Outgoing(platform, chat_id, digest.text),
+        Outgoing(
+            platform,
+            chat_id,
+            t("digest.chart_caption", locale, week=digest.week),
+            attachment=Attachment("photo", f"woodpecker-{digest.week}.png", digest.png),
+        ),
+    ]
+    if platform != WECOM:
+        out.append(
+            Outgoing(
+                platform,
+                chat_id,
+                t("digest.xlsx_caption", locale, week=digest.week),
+                attachment=Attachment("document", f"woodpecker-{digest.week}.xlsx", digest.xlsx),
+            )
+        )
+    return out
+
+
+async def run_weekly_digest(deps: Deps, now: datetime, robots: Iterable[str] = ()) -> int:
+    """Officials' chats (and WeCom robots, by id) get last week's digest once; one missed
+    while the bot was down goes out at start, marked late. Returns how many targets."""
+    fire, week = due(deps, now)
+    if not await runs.should_run(deps, JOB, week, fire):
+        return 0
+    late = runs.is_late(now, fire)
+    digest = await build(deps, week, now, late)
+    sent = 0
+    async with deps.db.write() as s:
+        if not await scheduling.claim_run(s, JOB, week, scheduling.RUN, now, late):
+            return 0  # another instance sent it meanwhile
+        targets = [
+            (c.platform, c.chat_id, f"chat:{c.id}") for c in await scheduling.subscribed_chats(s)
+        ]
+        targets += [(WECOM, robot, f"{WECOM}:{robot}") for robot in robots]
+        for platform, chat_id, target in targets:
+            if not await scheduling.claim_run(s, JOB, week, target, now, late):
+                continue
+            for message in messages(digest, platform, chat_id, deps.config.locale):
+                repo.enqueue(s, message, now, push=True)
+            sent += 1
+    deps.wake_outbox()
+    return sent

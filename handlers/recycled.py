@@ -1,0 +1,44 @@
+"""A photo sent again: its ticket is flagged (earns nothing) and the secretary told privately.
+
+The reporter is not named in the group: a re-sent photo may be an honest second report of a
+problem still not fixed, and the secretary can merge it instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers import phash
+from handlers.deps import Deps
+from handlers.i18n import normalise, t
+from handlers.types import Outgoing
+from storage import ledger
+from storage import repository as repo
+from storage.models import Member, Ticket
+
+
+async def check(s, deps: Deps, ticket: Ticket, now: datetime) -> None:
+    """Flag the ticket when one of its photos is a near-copy of a photo on an earlier ticket."""
+    if ticket.recycled_of is not None:
+        return
+    mine = await ledger.photo_hashes(s, ticket.id)
+    if not mine:
+        return
+    earlier = next(
+        (
+            other
+            for other, h in await ledger.earlier_photo_hashes(s, ticket.id)
+            if any(phash.is_near(h, m) for m in mine)
+        ),
+        None,
+    )
+    if earlier is None:
+        return
+    ticket.recycled_of = earlier
+    reporter = await s.get(Member, ticket.reporter_pk)
+    for secretary in await ledger.reachable_secretaries(s, ticket.chat_pk):
+        locale = normalise(secretary.language, deps.config.locale)
+        text = t(
+            "recycled.to_secretary", locale, number=ticket.id, name=reporter.name, earlier=earlier
+        )
+        repo.enqueue(s, Outgoing(secretary.platform, secretary.private_chat_id, text), now)

@@ -1,0 +1,115 @@
+"""Which people may have a live draft: lets a chat line skip the database when it certainly can't
+matter. An accelerator only: the drafts table stays the truth, and the answer is as fresh as a
+database read made when the line arrived.
+
+A key (platform, chat id, user id) maps to the latest expiry this process knows of for that
+person's draft in that chat. Keys are added *before* a transaction that may write the draft
+commits (`note`), so "absent" never lags a write of this process. Writes by anyone else (a second
+instance, this process's `Database.write()`, the command line) are caught by SQLite's
+`PRAGMA data_version` on the database thread's one connection: it changes exactly when another
+connection committed, and then the live drafts are read again. That check runs at most once per
+batch of lines (every line waits for a check that *started after it arrived*), so a burst of
+chatter costs one trip to the database thread, not one per line.
+
+Where this cannot be known (PostgreSQL, an in-memory SQLite), `absent` always says "don't know"
+and every line asks the database, as before. Entries only ever make the answer "maybe"; they are
+dropped when they expire.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+from storage.models import Chat, Draft, Member
+
+Key = tuple[str, str, str]  # (platform, chat id, user id)
+SLACK = timedelta(hours=1)
+
+
+class DraftHints:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._live: dict[Key, datetime] = {}
+        self._version: int | None = None  # data_version when the drafts were last read
+        self._next: asyncio.Future[bool] | None = None  # the check the next arrivals wait for
+        self._next_now: datetime | None = None  # the earliest "now" among its waiters
+        self._runner: asyncio.Task | None = None
+        self.checks = self.rescans = 0  # for the bench and tests
+
+    def note(self, key: Key, until: datetime) -> None:
+        """A transaction that may leave this person's draft live until `until` is about to run."""
+        if self._live.get(key, until) <= until:
+            self._live[key] = until
+
+    async def absent(self, key: Key, now: datetime) -> bool:
+        """True only when this person certainly has no live draft in this chat right now."""
+        if not self.db.threaded:
+            return False
+        if not await self._fresh(now):
+            return False
+        until = self._live.get(key)
+        return until is None or until <= now
+
+    async def _fresh(self, now: datetime) -> bool:
+        """Wait for a check of other writers that started after this call; whether it succeeded."""
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            self._next_now = now
+        elif now < self._next_now:
+            self._next_now = now
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.create_task(self._run_checks())
+        return await asyncio.shield(self._next)
+
+    async def _run_checks(self) -> None:
+        while self._next is not None:
+            waiting, now, self._next = self._next, self._next_now, None
+            try:
+                ok = await self._check(now)
+            except Exception:  # the database is unwell: nobody skips it
+                ok = False
+            if not waiting.done():
+                waiting.set_result(ok)
+
+    async def _check(self, now: datetime) -> bool:
+        self.checks += 1
+        # Drafts that expired an hour before the earliest waiter's "now" can never matter (a clock
+        # stepping back further than that is not expected); the rest are read.
+        floor = now - SLACK
+
+        async def read(s: AsyncSession) -> tuple[int, list[tuple[Key, datetime]] | None]:
+            # The version first: a commit after it shows up as a changed version next time.
+            version = (await s.execute(text("PRAGMA data_version"))).scalar_one()
+            if version == self._version:
+                return version, None
+            rows = await s.execute(
+                select(Chat.platform, Chat.chat_id, Member.user_id, Draft.expires_at)
+                .join(Chat, Chat.id == Draft.chat_pk)
+                .join(Member, Member.id == Draft.member_pk)
+                .where(Draft.expires_at > floor)
+            )
+            return version, [((p, c, u), until) for p, c, u, until in rows]
+
+        version, found = await self.db.run(read, write=False)
+        if found is not None:
+            self.rescans += 1
+            for key, until in found:
+                self.note(key, until)
+            self._version = version
+        if len(self._live) > 4096:
+            for key in [k for k, until in self._live.items() if until <= floor]:
+                del self._live[key]
+        return True
+
+
+def draft_hints(db: Database) -> DraftHints:
+    """The one `DraftHints` of this database object (made on first use)."""
+    hints = db.caches.get("draft_hints")
+    if hints is None:
+        hints = db.caches["draft_hints"] = DraftHints(db)
+    return hints
