@@ -3,6 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source ./setup.sh
+# The PostgreSQL tests start their own throwaway server (tests/pg.py); they need its binaries.
+if ! command -v initdb >/dev/null && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    echo "安装 PostgreSQL / installing PostgreSQL for its tests" >&2
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

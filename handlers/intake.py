@@ -20,12 +20,13 @@ log = logging.getLogger(__name__)
 
 async def on_message(msg: Incoming, deps: Deps) -> None:
     """A photo, a location, /report, or words that may describe a half-finished report."""
-    now = deps.clock()
     key = (msg.platform, msg.chat_id, msg.sender.user_id)
     hints = draft_hints(deps.db)
-    if not (msg.photos or msg.location or msg.too_big or msg.command == "report"):
-        if not msg.text or await hints.absent(key, now):
-            return  # chatter from someone with no live draft here: no query of its own
+    chatter = not (msg.photos or msg.location or msg.too_big or msg.command == "report")
+    if chatter and (not msg.text or await hints.absent(key, deps.clock)):
+        return  # chatter from someone with no live draft here: no query of its own
+    now = deps.clock()
+    if chatter:
 
         async def awaiting_text(s) -> int | None:
             return await repo.draft_awaiting_text(s, *key, now)

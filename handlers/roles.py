@@ -98,13 +98,24 @@ async def on_enable(msg: Incoming, deps: Deps) -> None:
     deps.wake_outbox()
 
 
-async def serves(msg: Incoming, deps: Deps) -> bool:
-    """Whether the bot works in this chat; an unserved group hears how to enable it, once."""
+def surely_serves(msg: Incoming, deps: Deps) -> bool:
+    """Served, known without the database: ALLOWED_CHATS says so, or the chat was seen enabled
+    (`enabled` is never taken back, so this process remembering it is right after a restart and
+    beside a second instance)."""
     allowed = deps.config.allowed_chats
     if not msg.is_group or not allowed or msg.chat_id in allowed:
         return True
+    return (msg.platform, msg.chat_id) in deps.db.caches.get("enabled_chats", ())
+
+
+async def serves(msg: Incoming, deps: Deps) -> bool:
+    """Whether the bot works in this chat; an unserved group hears how to enable it, once."""
+    if surely_serves(msg, deps):
+        return True
     async with deps.db.read() as s:
         chat = await repo.find_chat(s, msg.platform, msg.chat_id)
+    if chat is not None and chat.enabled:
+        deps.db.caches.setdefault("enabled_chats", set()).add((msg.platform, msg.chat_id))
     if chat is not None and (chat.enabled or chat.told_how_to_enable):
         return chat.enabled
     now = deps.clock()

@@ -30,7 +30,11 @@ UNSERVED_OK = {"enable", "subscribe_digest", "unsubscribe_digest", *HELP_COMMAND
 async def handle(msg: Incoming, deps: Deps, privacy_warning: bool = False) -> str | None:
     """Route one message; return a short answer for a button press, if it had one."""
     recognise(msg)
-    if msg.command not in UNSERVED_OK and not await roles.serves(msg, deps):
+    if (
+        msg.command not in UNSERVED_OK
+        and not roles.surely_serves(msg, deps)
+        and not await roles.serves(msg, deps)
+    ):
         return None
     if msg.command in HELP_COMMANDS:
         await help.on_help(msg, deps, privacy_warning=privacy_warning)

@@ -19,9 +19,13 @@ dropped when they expire.
 from __future__ import annotations
 
 import asyncio
+import math
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -29,6 +33,10 @@ from storage.models import Chat, Draft, Member
 
 Key = tuple[str, str, str]  # (platform, chat id, user id)
 SLACK = timedelta(hours=1)
+# When (time.monotonic()) the adapter received the message being handled, if it says. A check of
+# other writers that started after that is as good as a database read made on arrival; without
+# it, "arrival" is the moment `absent` is asked, which can be later (behind a chat's queue).
+ARRIVED: ContextVar[float | None] = ContextVar("woodpecker_arrived", default=None)
 
 
 class DraftHints:
@@ -36,6 +44,7 @@ class DraftHints:
         self.db = db
         self._live: dict[Key, datetime] = {}
         self._version: int | None = None  # data_version when the drafts were last read
+        self._fresh_since = -math.inf  # when (monotonic) the last good check started
         self._next: asyncio.Future[bool] | None = None  # the check the next arrivals wait for
         self._next_now: datetime | None = None  # the earliest "now" among its waiters
         self._runner: asyncio.Task | None = None
@@ -46,17 +55,21 @@ class DraftHints:
         if self._live.get(key, until) <= until:
             self._live[key] = until
 
-    async def absent(self, key: Key, now: datetime) -> bool:
-        """True only when this person certainly has no live draft in this chat right now."""
+    async def absent(self, key: Key, clock: Callable[[], datetime]) -> bool:
+        """True only when this person certainly has no live draft in this chat right now.
+
+        `clock` gives the core's "now" (asked only when needed: most lines need no time)."""
         if not self.db.threaded:
             return False
-        if not await self._fresh(now):
-            return False
+        arrived = ARRIVED.get() or time.monotonic()
+        while self._fresh_since < arrived:  # no check has started since the line arrived
+            if not await self._next_check(clock()):
+                return False
         until = self._live.get(key)
-        return until is None or until <= now
+        return until is None or until <= clock()
 
-    async def _fresh(self, now: datetime) -> bool:
-        """Wait for a check of other writers that started after this call; whether it succeeded."""
+    async def _next_check(self, now: datetime) -> bool:
+        """Wait for the next check of other writers to *start* and finish; whether it worked."""
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
             self._next_now = now
@@ -69,42 +82,42 @@ class DraftHints:
     async def _run_checks(self) -> None:
         while self._next is not None:
             waiting, now, self._next = self._next, self._next_now, None
+            started = time.monotonic()
             try:
-                ok = await self._check(now)
+                await self._check(now)
+                self._fresh_since, ok = started, True
             except Exception:  # the database is unwell: nobody skips it
                 ok = False
             if not waiting.done():
                 waiting.set_result(ok)
 
-    async def _check(self, now: datetime) -> bool:
+    async def _check(self, now: datetime) -> None:
         self.checks += 1
+        # The version first: a commit after it shows up as a changed version next time.
+        version = await self.db.data_version()
+        if version == self._version:
+            return
         # Drafts that expired an hour before the earliest waiter's "now" can never matter (a clock
         # stepping back further than that is not expected); the rest are read.
         floor = now - SLACK
 
-        async def read(s: AsyncSession) -> tuple[int, list[tuple[Key, datetime]] | None]:
-            # The version first: a commit after it shows up as a changed version next time.
-            version = (await s.execute(text("PRAGMA data_version"))).scalar_one()
-            if version == self._version:
-                return version, None
+        async def read(s: AsyncSession) -> list[tuple[Key, datetime]]:
             rows = await s.execute(
                 select(Chat.platform, Chat.chat_id, Member.user_id, Draft.expires_at)
                 .join(Chat, Chat.id == Draft.chat_pk)
                 .join(Member, Member.id == Draft.member_pk)
                 .where(Draft.expires_at > floor)
             )
-            return version, [((p, c, u), until) for p, c, u, until in rows]
+            return [((p, c, u), until) for p, c, u, until in rows]
 
-        version, found = await self.db.run(read, write=False)
-        if found is not None:
-            self.rescans += 1
-            for key, until in found:
-                self.note(key, until)
-            self._version = version
+        found = await self.db.run(read, write=False)
+        self.rescans += 1
+        for key, until in found:
+            self.note(key, until)
+        self._version = version
         if len(self._live) > 4096:
             for key in [k for k, until in self._live.items() if until <= floor]:
                 del self._live[key]
-        return True
 
 
 def draft_hints(db: Database) -> DraftHints:

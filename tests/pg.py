@@ -155,7 +155,9 @@ def pg_server() -> Iterator[PostgresServer]:
     if bin_dir is None:
         pytest.fail(MISSING, pytrace=False)
     run_as = _unprivileged_user()
-    root = Path(tempfile.mkdtemp(prefix="woodpecker-pg-"))
+    # As root, in /tmp: the server's user must reach the directory (TMPDIR may be root's own).
+    parent = "/tmp" if run_as is not None and os.path.isdir("/tmp") else None
+    root = Path(tempfile.mkdtemp(prefix="woodpecker-pg-", dir=parent))
     if run_as is not None:
         os.chown(root, run_as.pw_uid, run_as.pw_gid)
     server = PostgresServer(bin_dir, root, _free_port(), run_as)

@@ -8,7 +8,7 @@ from bot.local import LocalChat
 from handlers.outbox import OutboxSender
 from handlers.ports import PermanentSendError
 from storage.models import Outbox
-from tests.conftest import send
+from tests.conftest import both_backends, send
 from tests.images import jpeg
 
 SPOT = (31.40512, 121.48931)
@@ -33,6 +33,7 @@ async def _outbox(bot) -> list[Outbox]:
         return list((await s.execute(select(Outbox))).scalars())
 
 
+@both_backends
 async def test_a_failed_send_is_retried_after_a_backoff_and_arrives_once(bot, laowang, clock):
     flaky = FlakyChat(1, ConnectionError("500"))
     bot.sender.ports = {"local": flaky}
@@ -62,6 +63,7 @@ async def test_a_permanent_failure_is_not_retried(bot, laowang, clock):
     assert row.dead and row.attempts == 1 and dead.failures == 4
 
 
+@both_backends
 async def test_two_senders_on_one_database_send_each_message_once(bot, chat, laowang, xiaoli):
     other_chat = LocalChat()
     other = OutboxSender(bot.db, [other_chat], clock=bot.deps.clock)

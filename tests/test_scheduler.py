@@ -21,7 +21,7 @@ from handlers.subscriptions import subscribe_chat
 from handlers.types import Sender
 from scheduler.service import SchedulerService
 from storage.models import JobRun, Outbox, Ticket, TicketEvent
-from tests.conftest import FakeClock, send, tickets
+from tests.conftest import FakeClock, both_backends, send, tickets
 from tests.images import jpeg
 
 SPOT = (31.40512, 121.48931)
@@ -166,6 +166,7 @@ async def test_the_daily_status_says_yesterday_once_and_nothing_on_a_quiet_day(
         await bot.close()
 
 
+@both_backends
 async def test_a_digest_missed_while_down_goes_out_once_at_start_marked_late(
     settings, chat, laowang
 ):
@@ -219,6 +220,7 @@ async def test_a_fresh_install_does_not_send_what_was_due_before_it_existed(sett
         await bot.close()
 
 
+@both_backends
 async def test_two_schedulers_on_one_database_send_once(settings, laowang, xiaoli):
     clock = FakeClock(utc("2026-11-18 10:00"))
     chats = [LocalChat(), LocalChat()]

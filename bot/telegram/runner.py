@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
+from collections import deque
 from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Any
@@ -28,6 +30,7 @@ from bot.telegram.port import TelegramPort
 from bot.telegram.translate import PLATFORM, button_to_incoming, to_incoming
 from handlers.chats import migrate_chat
 from handlers.i18n import t
+from storage.drafthints import ARRIVED
 
 log = logging.getLogger(__name__)
 
@@ -35,30 +38,60 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
 class PerChatProcessor(BaseUpdateProcessor):
-    """One chat's updates in order (a photo before the words about it); chats in parallel."""
+    """One chat's updates in order (a photo before the words about it); chats in parallel.
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
+    One worker task per busy chat, not one task per update: PTB hands each update over at once
+    (max_concurrent_updates=1, so it creates no task of its own) and the chat's worker awaits
+    them in turn. With thousands of chat lines a second, a task, a semaphore and a lock per
+    update cost more than the line itself (bench/intake.py). `max_chats` chats run at a time;
+    the rest wait their turn.
+    """
+
+    def __init__(self, max_chats: int = 256) -> None:
+        super().__init__(1)
+        self._queues: dict[object, deque[tuple[float, Awaitable[Any]]]] = {}
+        self._workers: set[asyncio.Task] = set()
+        self._slots = asyncio.Semaphore(max_chats)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = getattr(update, "effective_chat", None)
-        if chat is None:
-            await coroutine
+        key = chat.id if chat is not None else None
+        queue = self._queues.get(key)
+        # The arrival time travels with the update (storage/drafthints.py ARRIVED).
+        item = (time.monotonic(), coroutine)
+        if queue is not None:
+            queue.append(item)
             return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        queue = self._queues[key] = deque([item])
+        task = asyncio.create_task(self._work(key, queue))
+        self._workers.add(task)
+        task.add_done_callback(self._workers.discard)
+
+    async def _work(self, key: object, queue: deque[tuple[float, Awaitable[Any]]]) -> None:
         try:
-            async with lock:
-                await coroutine
+            async with self._slots:
+                while queue:
+                    arrived, coroutine = queue.popleft()
+                    ARRIVED.set(arrived)
+                    try:
+                        await coroutine  # Application.process_update: errors go to its handlers
+                    except Exception:
+                        log.exception("update in chat %s failed", key)
         finally:
-            if not lock.locked() and not getattr(lock, "_waiters", None):
-                self._locks.pop(chat.id, None)
+            self._queues.pop(key, None)
+            for _, coroutine in queue:  # cancelled at shutdown: close what never ran
+                coroutine.close()
+
+    async def idle(self) -> None:
+        """Until every handed-over update has been handled (stop, tests)."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers), return_exceptions=True)
 
     async def initialize(self) -> None:
         pass
 
     async def shutdown(self) -> None:
-        pass
+        await self.idle()
 
 
 CONNECTIONS = 16
@@ -198,6 +231,8 @@ class TelegramBot:
             await self.app.updater.stop()
         if self.app.running:
             await self.app.stop()
+        if isinstance(self.app.update_processor, PerChatProcessor):
+            await self.app.update_processor.idle()  # updates already handed over finish first
         self._stop.set()
         if self._sender:
             await self._sender
