@@ -148,6 +148,11 @@ async def _make_code(s, deps: Deps, msg, chat_pk: int, member: Member, reward, n
         )
         reply(s, msg, text, now, mention=True)
         return
+    if msg.is_group and not member.private_chat_id:
+        # A code said in a group of two hundred riders is anyone's lunch.
+        text = t("redeem.start_privately", locale, name=member.name, id=reward.id)
+        reply(s, msg, text, now, mention=True)
+        return
     code = new_code()
     while await ledger.code_taken(s, code):
         code = new_code()

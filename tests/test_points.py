@@ -96,8 +96,23 @@ async def add_lunch(api, cost: int) -> None:
 
 
 async def redeem(api, rider: dict, reward: int = 1) -> str:
-    [line] = await ask(api, rider, f"兑换 {reward}")
-    return re.search(r"兑换码 ([A-Z0-9]{6})", line).group(1)
+    """The rider (who has opened a private chat with the bot) asks in the group; the code comes
+    privately and the group hears one line."""
+    await start_privately(api, rider)
+    assert await ask(api, rider, f"兑换 {reward}") == [f"{rider['first_name']}，已私信发给你。"]
+    return re.search(r"兑换码 ([A-Z0-9]{6})", private(api, rider)[-1]).group(1)
+
+
+async def test_a_code_is_never_said_in_the_group(api, tg):
+    await appoint(api)
+    await ask(api, PENG, f"/resolve {await report(api, LAOWANG, 1)}")
+    await add_lunch(api, 8)
+    [how] = await ask(api, LAOWANG, "兑换 1")
+    assert how.startswith("老王，兑换码只私发给你，免得别人拿去用：请先私聊我发“/start”")
+    async with tg.core.db.read() as s:
+        assert (await s.execute(select(Redemption))).first() is None
+    code = await redeem(api, LAOWANG)
+    assert not any(code in s["text"] for s in api.sent if s["chat_id"] == GROUP["id"])
 
 
 async def test_points_come_when_the_report_is_resolved_not_when_it_is_made(api, tg):
@@ -220,8 +235,13 @@ async def test_redeem_then_confirm_deducts_exactly_once(api, tg):
         f"兑换码 {code} 已在 11-20 10:00 核销过，没有再扣分。"
     ]
     assert await ledger(tg, LAOWANG) == [(10, "award", 1, None), (-8, "redeem", None, None)]
-    [line] = await ask(api, LAOWANG, "积分")
-    assert line == f"老王：积分 2 分；最近 11-20 10:00 -8 兑换 张记面馆 午餐（{code}）"
+    assert await ask(api, LAOWANG, "积分") == ["老王，已私信发给你。"]
+    assert private(api, LAOWANG)[-1].split("\n") == [
+        "老王 的积分：2 分",
+        "最近：",
+        f"  11-20 10:00 -8 兑换 张记面馆 午餐（{code}）",
+        "  11-20 10:00 +10 #1 井盖损坏 已解决",
+    ]
 
 
 async def test_an_expired_code_deducts_nothing_and_frees_its_points_once(api, tg, clock):

@@ -229,7 +229,13 @@ async def test_start_sets_commands_and_warns_admins_when_privacy_mode_hides_phot
     bot = await _start(fake, tmp_path, clock)
     try:
         commands = fake.calls("setMyCommands")
-        assert {c["commands"][0]["command"] for c in commands} == {"report"}
+        assert [[c["command"] for c in call["commands"]] for call in commands] == [
+            ["report", "points", "rank", "rewards", "tickets", "help", "start"]
+        ] * 2  # Chinese by default, English for `en`
+        assert commands[1]["language_code"] == "en" and commands[1]["commands"][1] == {
+            "command": "points",
+            "description": "My points",
+        }
         fake.push_update(tu.command(XIAOLI, "/help"))
         fake.push_update(tu.command(LAOWANG, "/help"))
         member_reply, admin_reply = await fake.wait_for_sent(2)

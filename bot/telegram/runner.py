@@ -34,6 +34,8 @@ from storage.drafthints import ARRIVED
 
 log = logging.getLogger(__name__)
 
+# What a rider finds behind the "/" button; the secretary's commands are on the cards.
+MENU = ("report", "points", "rank", "rewards", "tickets", "help", "start")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
@@ -94,7 +96,7 @@ class PerChatProcessor(BaseUpdateProcessor):
         await self.idle()
 
 
-CONNECTIONS = 16
+CONNECTIONS = 32
 
 
 class BoundedRequest(HTTPXRequest):
@@ -193,7 +195,7 @@ class TelegramBot:
     async def _set_commands(self) -> None:
         for locale, language in (("zh_CN", None), ("en", "en")):
             commands = [
-                BotCommand(c, t(f"command.{c}", locale)) for c in ("report", "help", "start")
+                BotCommand(c, t(f"command.{c}", locale)) for c in MENU
             ]
             await self.app.bot.set_my_commands(commands, language_code=language)
 
