@@ -13,7 +13,7 @@ from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto, process
 from handlers.types import Incoming, Outgoing
 from storage import repository as repo
 from storage.drafthints import draft_hints
-from storage.models import Draft, Photo, Ticket, TicketEvent
+from storage.models import Draft, Photo, Ticket, TicketEvent, phash_bands
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +211,7 @@ async def _add_photos(s, draft: Draft, photos, now: datetime, ticket_id: int | N
                 height=processed.height,
                 platform_file_id=unique_id,
                 phash=processed.phash,
+                **phash_bands(processed.phash),
                 draft_id=draft.id,
                 ticket_id=ticket_id,
                 created_at=now,

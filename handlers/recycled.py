@@ -27,7 +27,7 @@ async def check(s, deps: Deps, ticket: Ticket, now: datetime) -> None:
     earlier = next(
         (
             other
-            for other, h in await ledger.earlier_photo_hashes(s, ticket.id)
+            for other, h in await ledger.earlier_photo_hashes(s, ticket.id, mine)
             if any(phash.is_near(h, m) for m in mine)
         ),
         None,

@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member, Photo, PointEntry, Redemption, Reward, Role, Ticket
+from storage.models import (
+    Member,
+    Photo,
+    PointEntry,
+    Redemption,
+    Reward,
+    Role,
+    Ticket,
+    phash_bands,
+)
 
 PENDING, CONFIRMED, EXPIRED = "pending", "confirmed", "expired"
 
@@ -173,11 +182,17 @@ async def photo_hashes(session: AsyncSession, ticket_id: int) -> list[str]:
     return list((await session.execute(stmt)).scalars())
 
 
-async def earlier_photo_hashes(session: AsyncSession, ticket_id: int) -> list[tuple[int, str]]:
-    """(ticket, hash) of every photo on an earlier ticket, in any group, oldest first."""
+async def earlier_photo_hashes(
+    session: AsyncSession, ticket_id: int, hashes: list[str]
+) -> list[tuple[int, str]]:
+    """(ticket, hash) of photos on earlier tickets, in any group, oldest first, that share a
+    slice with one of `hashes`: every near copy is among them, found through the indexes."""
+    share = or_(
+        *(getattr(Photo, column) == band for h in hashes for column, band in phash_bands(h).items())
+    )
     stmt = (
         select(Photo.ticket_id, Photo.phash)
-        .where(Photo.ticket_id < ticket_id, Photo.phash.is_not(None))
+        .where(share, Photo.ticket_id < ticket_id)
         .order_by(Photo.ticket_id)
     )
     return [(t, h) for t, h in (await session.execute(stmt)).all()]

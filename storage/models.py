@@ -144,10 +144,27 @@ class Draft(SQLModel, table=True):
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
 
 
+# Slices of a photo's 16-hex-digit dHash. Two hashes at most 4 bits apart (handlers.phash.NEAR)
+# differ in at most four of these five slices, so they share at least one: an indexed lookup
+# finds every near copy without reading every photo ever stored.
+PHASH_BANDS = ((0, 4), (4, 7), (7, 10), (10, 13), (13, 16))
+
+
+def phash_bands(h: str | None) -> dict[str, str | None]:
+    """`phash_b0`…`phash_b4` for a hash (all None without one)."""
+    return {f"phash_b{i}": h[a:b] if h else None for i, (a, b) in enumerate(PHASH_BANDS)}
+
+
 class Photo(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     sha256: str = Field(max_length=64, index=True)  # of the bytes as received
     phash: str | None = Field(default=None, max_length=16)  # dHash, hex: finds re-sent photos
+    # Its five slices (handlers.phash.bands), indexed: near copies share at least one.
+    phash_b0: str | None = Field(default=None, max_length=4, index=True)
+    phash_b1: str | None = Field(default=None, max_length=3, index=True)
+    phash_b2: str | None = Field(default=None, max_length=3, index=True)
+    phash_b3: str | None = Field(default=None, max_length=3, index=True)
+    phash_b4: str | None = Field(default=None, max_length=3, index=True)
     path: str = Field(max_length=256)  # display copy, EXIF stripped
     thumb_path: str = Field(max_length=256)
     size_bytes: int

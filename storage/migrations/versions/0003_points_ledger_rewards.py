@@ -96,10 +96,20 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("phash", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
         )
+        for band, width in enumerate((4, 3, 3, 3, 3)):
+            batch_op.add_column(
+                sa.Column(
+                    f"phash_b{band}", sqlmodel.sql.sqltypes.AutoString(length=width), nullable=True
+                )
+            )
+            batch_op.create_index(f"ix_photo_phash_b{band}", [f"phash_b{band}"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("photo", schema=None) as batch_op:
+        for band in range(5):
+            batch_op.drop_index(f"ix_photo_phash_b{band}")
+            batch_op.drop_column(f"phash_b{band}")
         batch_op.drop_column("phash")
 
     with op.batch_alter_table("ticket", schema=None) as batch_op:
