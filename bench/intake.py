@@ -113,6 +113,18 @@ class Run:
         )
 
 
+def settle() -> None:
+    """Before each measured run: collect, then freeze what is left out of the collector's reach.
+
+    Both bots share this process, so without this each run's garbage collections also walk what
+    the runs before it left behind (Woodpecker's engines, PTB's objects, the previous fake's
+    records): a later run paid for an earlier one. Frozen, each run pays for what it allocates.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 # --------------------------------------------------------------------------- workload
 
 
@@ -377,26 +389,28 @@ async def main(args: argparse.Namespace) -> None:
     print(f"[1] chatter: {n} texts over 200 groups from 1000 riders, pushed at once; best of {k}")
     silents, chatters = [], []
     for _ in range(k):  # alternated, so a noisy neighbour hurts both sides alike
+        settle()
         silents.append(await bare_run(echo=False, n=n))
         print(silents[-1].line())
-        gc.collect()
+        settle()
         chatters.append(await woodpecker_chatter(n))
         print(chatters[-1].line())
         for note in chatters[-1].notes:
             print(f"  {note}")
-        gc.collect()
     silent = max(silents, key=lambda r: r.rate)
     chatter = max(chatters, key=lambda r: r.rate)
-    print(f"[2] echo baseline: {n} texts, each answered with reply_text; best of {k}")
+    e = args.echo
+    print(f"[2] echo baseline: {e} texts, each answered with reply_text; best of {k}")
     echoes = []
     for _ in range(k):
-        echoes.append(await bare_run(echo=True, n=n))
+        settle()
+        echoes.append(await bare_run(echo=True, n=e))
         print(echoes[-1].line())
-        gc.collect()
     echo = max(echoes, key=lambda r: r.rate)
 
     p, g = args.reports, args.groups
     print(f"[3] reports, limiter off: {p} photo + location pairs from 250 riders over {g} groups")
+    settle()
     off = await woodpecker_reports(jpegs, p, g, rate_limit=False)
     print(off.line())
     for note in off.notes:
@@ -405,6 +419,7 @@ async def main(args: argparse.Namespace) -> None:
 
     q, qg = args.limited_reports, args.limited_groups
     print(f"[4] reports, limiter on: {q} pairs over {qg} groups, pushed at once")
+    settle()
     on = await woodpecker_reports(jpegs, q, qg, rate_limit=True)
     print(on.line())
     for note in on.notes:
@@ -423,6 +438,7 @@ async def main(args: argparse.Namespace) -> None:
         f"[5] latency, limiter on: {rate:g} reports/s for {secs:g} s over {lg} groups; each photo "
         f"{lead:g} s before its location; location pushed -> acknowledgement received"
     )
+    settle()
     lat = await woodpecker_latency(jpegs, rate, secs, lg, lead)
     print(
         f"  {len(lat.samples)}/{lat.expected} acknowledged; p50 {lat.pct(50):.0f} ms, "
@@ -465,7 +481,8 @@ async def main(args: argparse.Namespace) -> None:
 
 def cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--chatter", type=int, default=5000, help="chatter texts (default 5000)")
+    parser.add_argument("--chatter", type=int, default=20000, help="chatter texts (20000)")
+    parser.add_argument("--echo", type=int, default=5000, help="echo baseline texts (5000)")
     parser.add_argument("--repeat", type=int, default=2, help="chatter/echo runs, best kept (2)")
     parser.add_argument("--jpegs", type=int, default=300, help="distinct JPEGs (default 300)")
     parser.add_argument("--reports", type=int, default=500, help="limiter-off pairs (500)")

@@ -18,6 +18,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -180,39 +181,61 @@ class _InlineConnection:
 
 
 class _DatabaseThread:
-    """One thread with its own event loop; runs one transaction at a time, to completion."""
+    """One thread with its own event loop; runs one transaction at a time, to completion.
 
-    def __init__(self, name: str) -> None:
+    A write waits (set aside, reads still served) while a `Database.write()` on the loop has the
+    turn, so a `write()` that reads through `run` inside itself cannot wait for itself.
+    """
+
+    WAKE = object()  # an outside writer gave the turn back
+
+    def __init__(self, name: str, turns: _WriterTurns) -> None:
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._turns = turns
+        turns.on_free = lambda: self._jobs.put(self.WAKE)
         self._thread = threading.Thread(target=self._main, name=name, daemon=True)
         self._thread.start()
 
     def _main(self) -> None:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        waiting_writes: deque = deque()
         try:
             while True:
                 job = self._jobs.get()
                 if job is None:
                     return
-                coro_fn, caller_loop, future = job
-                try:
-                    # run_until_complete, not a task per job: nothing can interleave with a
-                    # transaction on the thread's single connection, even if `fn` awaits.
-                    result, error = loop.run_until_complete(coro_fn()), None
-                except BaseException as e:  # handed to the caller
-                    result, error = None, e
-                try:
-                    caller_loop.call_soon_threadsafe(_settle, future, result, error)
-                except RuntimeError:  # the caller's loop is closed: nobody is waiting
-                    pass
+                if job is not self.WAKE:
+                    if job[3]:
+                        waiting_writes.append(job)
+                    else:
+                        self._run(loop, job)
+                while waiting_writes and self._turns.try_acquire():
+                    try:
+                        self._run(loop, waiting_writes.popleft())
+                    finally:
+                        self._turns.release()
         finally:
             loop.close()
 
-    async def call(self, coro_fn: Callable[[], Awaitable[T]]) -> T:
+    @staticmethod
+    def _run(loop: asyncio.AbstractEventLoop, job: tuple) -> None:
+        coro_fn, caller_loop, future, _write = job
+        try:
+            # run_until_complete, not a task per job: nothing can interleave with a
+            # transaction on the thread's single connection, even if `fn` awaits.
+            result, error = loop.run_until_complete(coro_fn()), None
+        except BaseException as e:  # handed to the caller
+            result, error = None, e
+        try:
+            caller_loop.call_soon_threadsafe(_settle, future, result, error)
+        except RuntimeError:  # the caller's loop is closed: nobody is waiting
+            pass
+
+    async def call(self, coro_fn: Callable[[], Awaitable[T]], write: bool = False) -> T:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
-        self._jobs.put((coro_fn, loop, future))
+        self._jobs.put((coro_fn, loop, future, write))
         return await future
 
     def stop(self) -> None:
@@ -232,19 +255,33 @@ class _WriterTurns:
         self._cond = threading.Condition()
         self._busy = False
         self._outside_waiting = 0
+        self.on_free: Callable[[], None] = lambda: None  # tells the database thread
 
-    def acquire(self, outside: bool) -> None:
+    def acquire_outside(self) -> None:
+        """For a `write()` (in a worker thread: this blocks)."""
         with self._cond:
-            self._outside_waiting += outside
-            while self._busy or (not outside and self._outside_waiting):
+            self._outside_waiting += 1
+            while self._busy:
                 self._cond.wait()
-            self._outside_waiting -= outside
+            self._outside_waiting -= 1
             self._busy = True
+
+    def try_acquire(self) -> bool:
+        """For the database thread: never waits, and lets a waiting `write()` go first."""
+        with self._cond:
+            if self._busy or self._outside_waiting:
+                return False
+            self._busy = True
+            return True
 
     def release(self) -> None:
         with self._cond:
             self._busy = False
             self._cond.notify_all()
+
+    def release_outside(self) -> None:
+        self.release()
+        self.on_free()
 
 
 def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
@@ -333,15 +370,15 @@ class Database:
                 async with self._writer() as session, session.begin():
                     yield session
             finally:
-                self._turns.release()
+                self._turns.release_outside()
 
     async def _outside_turn(self) -> None:
-        acquiring = asyncio.ensure_future(asyncio.to_thread(self._turns.acquire, True))
+        acquiring = asyncio.ensure_future(asyncio.to_thread(self._turns.acquire_outside))
         try:
             await asyncio.shield(acquiring)
         except asyncio.CancelledError:  # the turn still comes: hand it straight back
             acquiring.add_done_callback(
-                lambda f: None if f.cancelled() or f.exception() else self._turns.release()
+                lambda f: None if f.cancelled() or f.exception() else self._turns.release_outside()
             )
             raise
 
@@ -356,16 +393,12 @@ class Database:
             async with maker() as session:
                 if not write:
                     return await fn(session)
-                self._turns.acquire(outside=False)
-                try:
-                    async with session.begin():
-                        return await fn(session)
-                finally:
-                    self._turns.release()
+                async with session.begin():  # the thread holds the writers' turn (see above)
+                    return await fn(session)
 
         if self._thread is None:
-            self._thread = _DatabaseThread("woodpecker-db")
-        return await self._thread.call(transaction)
+            self._thread = _DatabaseThread("woodpecker-db", self._turns)
+        return await self._thread.call(transaction, write=write)
 
     async def data_version(self) -> int | None:
         """SQLite's `PRAGMA data_version` on the database thread's one connection: it changes
@@ -382,7 +415,7 @@ class Database:
             return self._raw.execute("PRAGMA data_version").fetchone()[0]
 
         if self._thread is None:
-            self._thread = _DatabaseThread("woodpecker-db")
+            self._thread = _DatabaseThread("woodpecker-db", self._turns)
         return await self._thread.call(version)
 
     async def dispose(self) -> None:

@@ -46,7 +46,7 @@ class DraftHints:
         self._version: int | None = None  # data_version when the drafts were last read
         self._fresh_since = -math.inf  # when (monotonic) the last good check started
         self._next: asyncio.Future[bool] | None = None  # the check the next arrivals wait for
-        self._next_now: datetime | None = None  # the earliest "now" among its waiters
+        self._next_now: datetime | None = None  # its first waiter's "now"
         self._runner: asyncio.Task | None = None
         self.checks = self.rescans = 0  # for the bench and tests
 
@@ -63,21 +63,26 @@ class DraftHints:
             return False
         arrived = ARRIVED.get() or time.monotonic()
         while self._fresh_since < arrived:  # no check has started since the line arrived
-            if not await self._next_check(clock()):
+            if not await self._next_check(clock):
                 return False
         until = self._live.get(key)
         return until is None or until <= clock()
 
-    async def _next_check(self, now: datetime) -> bool:
+    async def _next_check(self, clock: Callable[[], datetime]) -> bool:
         """Wait for the next check of other writers to *start* and finish; whether it worked."""
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
-            self._next_now = now
-        elif now < self._next_now:
-            self._next_now = now
+            self._next_now = clock()  # the first waiter's: the floor of what the scan reads
         if self._runner is None or self._runner.done():
             self._runner = asyncio.create_task(self._run_checks())
-        return await asyncio.shield(self._next)
+        future = self._next
+        try:
+            return await future  # shared by every waiter, not shielded (a shield per line costs)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this line was cancelled
+            return False  # another waiter's cancellation took the shared future: ask the database
 
     async def _run_checks(self) -> None:
         while self._next is not None:
@@ -88,7 +93,7 @@ class DraftHints:
                 self._fresh_since, ok = started, True
             except Exception:  # the database is unwell: nobody skips it
                 ok = False
-            if not waiting.done():
+            if not waiting.done():  # (cancelled when a waiter was)
                 waiting.set_result(ok)
 
     async def _check(self, now: datetime) -> None:

@@ -137,3 +137,20 @@ async def test_chatter_from_people_without_drafts_asks_no_query(bot, chat, xiaol
     assert not any("awaiting_text" in name for name in asked)
     await send(bot, chat, laowang, text="井盖坏了")  # 老王 has a draft: the database is asked
     assert any("awaiting_text" in name for name in asked)
+
+
+async def test_a_read_through_run_inside_write_does_not_wait_for_itself(bot):
+    import asyncio
+
+    async def add(s, chat_id: str) -> None:
+        s.add(Chat(platform="local", chat_id=chat_id, is_group=True, created_at=bot.deps.clock()))
+
+    async with bot.db.write() as s:
+        await add(s, "outer")
+        # A write queued meanwhile waits for this one; a read still goes through.
+        queued = asyncio.create_task(bot.db.run(lambda s: add(s, "queued")))
+        await asyncio.sleep(0.05)
+        assert await asyncio.wait_for(chats(bot.db), 5) == 0  # the outer one is not committed
+        assert not queued.done()
+    await asyncio.wait_for(queued, 5)
+    assert await chats(bot.db) == 2

@@ -202,6 +202,23 @@ async def test_no_stored_copy_keeps_exif(bot, chat, laowang, settings):
             assert dict(img.getexif()) == {}
 
 
+async def test_a_large_photo_taken_sideways_is_stored_upright_and_shrunk(bot, chat, laowang):
+    from handlers.photos import DISPLAY_SIDE, THUMB_SIDE
+
+    img = Image.new("RGB", (6000, 4000), (200, 120, 40))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the phone was held upright, the sensor stored it sideways
+    raw = io.BytesIO()
+    img.save(raw, "JPEG", quality=70, exif=exif)
+    await send(bot, chat, laowang, photos=[raw.getvalue()], photo_as_file=True)
+    async with bot.db.read() as s:
+        [photo] = (await s.execute(select(Photo))).scalars().all()
+    assert (photo.width, photo.height) == (4000, 6000)
+    for path, side in ((photo.path, DISPLAY_SIDE), (photo.thumb_path, THUMB_SIDE)):
+        with Image.open(bot.deps.media.resolve(path)) as shown:
+            assert max(shown.size) == side and shown.height > shown.width
+
+
 async def test_english_locale_speaks_english(settings, chat, clock, laowang):
     from bot.app import Woodpecker
 

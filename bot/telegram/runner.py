@@ -194,9 +194,7 @@ class TelegramBot:
 
     async def _set_commands(self) -> None:
         for locale, language in (("zh_CN", None), ("en", "en")):
-            commands = [
-                BotCommand(c, t(f"command.{c}", locale)) for c in MENU
-            ]
+            commands = [BotCommand(c, t(f"command.{c}", locale)) for c in MENU]
             await self.app.bot.set_my_commands(commands, language_code=language)
 
     async def start(self) -> None:
