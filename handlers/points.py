@@ -7,6 +7,7 @@ from datetime import datetime
 
 from handlers import cards, categories
 from handlers import points_rules as pr
+from handlers.arrival import arrival, reply
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
 from handlers.types import Incoming, Outgoing
@@ -19,17 +20,6 @@ RANK_TOP = 5
 PERIODS = ("week", "month", "year")
 _WORDS = re.compile(r"[\s\u2005]+")
 _DELTA = re.compile(r"^[+\-＋－−]?\d+$")
-
-
-def reply(s, msg: Incoming, text: str, now: datetime, mention: bool = False) -> None:
-    out = Outgoing(
-        msg.platform,
-        msg.chat_id,
-        text,
-        reply_to=msg.message_id,
-        mention_user_ids=[msg.sender.user_id] if mention and msg.is_group else [],
-    )
-    repo.enqueue(s, out, now)
 
 
 def tell_privately(
@@ -109,11 +99,10 @@ async def on_rank(msg: Incoming, deps: Deps) -> None:
     """/rank, 排行: this group's top riders this week, month and year (first names only)."""
     locale, now = deps.config.locale, deps.clock()
     async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+        arrived = await arrival(s, msg, now)
+        if arrived is None:
             return
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
+        chat, _ = arrived
         if not msg.is_group:
             reply(s, msg, t("rank.group_only", locale), now)
         else:
@@ -175,12 +164,10 @@ async def on_adjust(msg: Incoming, deps: Deps) -> None:
     locale, now = deps.config.locale, deps.clock()
     name, delta, reason = parse_adjust(msg.args)
     async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+        arrived = await arrival(s, msg, now)
+        if arrived is None:
             return
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
-        actor = await repo.upsert_member(s, msg.platform, msg.sender, now)
+        chat, actor = arrived
         targets = await _adjust_target(s, msg, name, now) if delta else []
         if not msg.is_group or not await may_run_group(s, deps, msg, actor, chat.id):
             reply(s, msg, t("adjust.not_allowed", locale, name=msg.sender.name), now)

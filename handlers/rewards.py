@@ -8,9 +8,10 @@ import secrets
 
 from handlers import cards, tickets
 from handlers import points_rules as pr
+from handlers.arrival import arrival, reply
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
-from handlers.points import may_run_group, reply, tell_privately
+from handlers.points import may_run_group, tell_privately
 from handlers.roles import CODE_ALPHABET
 from handlers.types import Incoming, Outgoing
 from storage import ledger
@@ -51,12 +52,10 @@ async def on_rewards(msg: Incoming, deps: Deps) -> None:
     locale, now = deps.config.locale, deps.clock()
     verb, *rest = (msg.args or "").split() or [""]
     async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+        arrived = await arrival(s, msg, now)
+        if arrived is None:
             return
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
-        actor = await repo.upsert_member(s, msg.platform, msg.sender, now)
+        chat, actor = arrived
         if verb.lower() in ADD_WORDS | OFF_WORDS:
             if not msg.is_group or not await may_run_group(s, deps, msg, actor, chat.id):
                 reply(s, msg, t("rewards.not_allowed", locale, name=msg.sender.name), now)
@@ -111,12 +110,10 @@ async def on_redeem(msg: Incoming, deps: Deps) -> None:
     locale, now = deps.config.locale, deps.clock()
     head = (msg.args or "").strip().lstrip("#").split(" ")[0]
     async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+        arrived = await arrival(s, msg, now)
+        if arrived is None:
             return
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
-        member = await repo.upsert_member(s, msg.platform, msg.sender, now)
+        chat, member = arrived
         await ledger.expire_due(s, now)
         reward = await s.get(Reward, int(head)) if head.isdigit() else None
         if reward is not None and not (
@@ -191,12 +188,10 @@ async def on_confirm(msg: Incoming, deps: Deps) -> str | None:
         return await tickets.on_action(msg, deps)
     locale, now = deps.config.locale, deps.clock()
     async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+        arrived = await arrival(s, msg, now)
+        if arrived is None:
             return None
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
-        actor = await repo.upsert_member(s, msg.platform, msg.sender, now)
+        chat, actor = arrived
         redemption = await ledger.redemption_for_update(s, head) if looks_like_code(head) else None
         if not head:
             reply(s, msg, t("confirm.usage", locale), now)

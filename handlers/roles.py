@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
+from handlers.arrival import arrival, reply
 from handlers.deps import Deps
 from handlers.i18n import t
 from handlers.types import Incoming, Outgoing, Sender
@@ -21,30 +22,23 @@ async def may_appoint(s, deps: Deps, msg: Incoming, member_pk: int, chat_pk: int
     return bool(await repo.roles_of(s, member_pk, chat_pk) & {"secretary", "admin"})
 
 
-def _reply(s, msg: Incoming, text: str, now: datetime) -> None:
-    out = Outgoing(msg.platform, msg.chat_id, text, reply_to=msg.message_id)
-    repo.enqueue(s, out, now)
-
-
 async def on_secretary(msg: Incoming, deps: Deps) -> None:
     """/secretary in reply to someone: that person becomes this group's secretary."""
     locale, now = deps.config.locale, deps.clock()
     async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+        arrived = await arrival(s, msg, now)
+        if arrived is None:
             return
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
-        actor = await repo.upsert_member(s, msg.platform, msg.sender, now)
+        chat, actor = arrived
         target = msg.reply_to_sender
         if not await may_appoint(s, deps, msg, actor.id, chat.id):
-            _reply(s, msg, t("roles.not_allowed", locale, name=msg.sender.name), now)
+            reply(s, msg, t("roles.not_allowed", locale, name=msg.sender.name), now)
         elif target is None or not msg.is_group:
-            _reply(s, msg, t("roles.reply_needed", locale), now)
+            reply(s, msg, t("roles.reply_needed", locale), now)
         else:
             member = await repo.upsert_member(s, msg.platform, target, now)
             new = await repo.grant(s, member.id, chat.id, "secretary", actor.id, now)
-            _reply(
+            reply(
                 s,
                 msg,
                 t("roles.granted" if new else "roles.already", locale, name=target.name),
@@ -58,12 +52,10 @@ async def on_claim(msg: Incoming, deps: Deps) -> None:
     locale, now = deps.config.locale, deps.clock()
     code = (msg.args or "").strip().upper()
     async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+        arrived = await arrival(s, msg, now)
+        if arrived is None:
             return
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
-        member = await repo.upsert_member(s, msg.platform, msg.sender, now)
+        chat, member = arrived
         invite = await repo.invite_for_update(s, code) if code else None
         if (
             invite is None
@@ -71,11 +63,11 @@ async def on_claim(msg: Incoming, deps: Deps) -> None:
             or invite.expires_at <= now
             or invite.chat_pk != chat.id
         ):
-            _reply(s, msg, t("claim.bad", locale, name=msg.sender.name), now)
+            reply(s, msg, t("claim.bad", locale, name=msg.sender.name), now)
         else:
             invite.used_by_pk, invite.used_at = member.id, now
             await repo.grant(s, member.id, chat.id, invite.role, None, now)
-            _reply(s, msg, t("claim.ok", locale, name=msg.sender.name), now)
+            reply(s, msg, t("claim.ok", locale, name=msg.sender.name), now)
     deps.wake_outbox()
 
 
@@ -83,18 +75,17 @@ async def on_enable(msg: Incoming, deps: Deps) -> None:
     """/enable by an admin: the bot starts serving this group."""
     locale, now = deps.config.locale, deps.clock()
     async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+        arrived = await arrival(s, msg, now)
+        if arrived is None:
             return
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
+        chat, _ = arrived
         if not deps.config.is_admin(msg.platform, msg.sender.user_id):
-            _reply(s, msg, t("enable.not_allowed", locale, name=msg.sender.name), now)
+            reply(s, msg, t("enable.not_allowed", locale, name=msg.sender.name), now)
         elif chat.enabled:
-            _reply(s, msg, t("enable.already", locale), now)
+            reply(s, msg, t("enable.already", locale), now)
         else:
             chat.enabled = True
-            _reply(s, msg, t("enable.ok", locale), now)
+            reply(s, msg, t("enable.ok", locale), now)
     deps.wake_outbox()
 
 

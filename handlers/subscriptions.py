@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.arrival import arrival
 from handlers.deps import Deps
 from handlers.i18n import t
 from handlers.types import Incoming, Outgoing
@@ -24,12 +25,10 @@ async def on_unsubscribe(msg: Incoming, deps: Deps) -> None:
 async def _change(msg: Incoming, deps: Deps, subscribe: bool) -> None:
     locale, now = deps.config.locale, deps.clock()
     async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+        arrived = await arrival(s, msg, now)
+        if arrived is None:
             return
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
-        actor = await repo.upsert_member(s, msg.platform, msg.sender, now)
+        chat, actor = arrived
         allowed = deps.config.is_admin(msg.platform, msg.sender.user_id) or bool(
             await repo.roles_of(s, actor.id, chat.id) & MAY_SUBSCRIBE
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers import awards, cards, categories, workflow
+from handlers.arrival import arrival
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
 from handlers.outbox import CARD
@@ -60,12 +61,10 @@ async def on_action(msg: Incoming, deps: Deps, via_button: bool = False) -> str 
     locale, now = deps.config.locale, deps.clock()
     feedback: str | None = None
     async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+        arrived = await arrival(s, msg, now)
+        if arrived is None:
             return None
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
-        actor = await repo.upsert_member(s, msg.platform, msg.sender, now)
+        chat, actor = arrived
 
         def answer(text: str) -> str:
             if not via_button:
@@ -226,11 +225,10 @@ async def on_list(msg: Incoming, deps: Deps) -> None:
     """/tickets: this group's open tickets, oldest first, with their age."""
     locale, now = deps.config.locale, deps.clock()
     async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
+        arrived = await arrival(s, msg, now)
+        if arrived is None:
             return
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
+        chat, _ = arrived
         rows = await repo.open_tickets(s, chat.id, (*workflow.OPEN, workflow.RESOLVED))
         if not rows:
             text = t("tickets.none", locale)

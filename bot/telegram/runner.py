@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import signal
 import time
 from collections import deque
 from collections.abc import Awaitable
@@ -238,20 +236,3 @@ class TelegramBot:
             await self._sender
         await self.app.shutdown()
         await self.core.close()
-
-
-async def run_telegram(settings: Settings) -> int:
-    """`woodpecker run` with a token: serve until SIGINT/SIGTERM."""
-    bot = TelegramBot(settings)
-    await bot.start()
-    log.info("Telegram bot @%s running", bot.app.bot.username)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await bot.stop()
-    return 0

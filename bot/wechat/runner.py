@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import signal
 from collections import deque
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -209,20 +208,3 @@ class WeChatBot:
             with contextlib.suppress(Exception):
                 await self.wechaty.puppet.stop()
         await self.core.close()
-
-
-async def run_wechat(settings: Settings) -> int:
-    """`woodpecker run` with a puppet service: serve until SIGINT/SIGTERM."""
-    bot = WeChatBot(settings)
-    await bot.start()
-    log.info("WeChat bot running through the puppet service")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        await bot.stop()
-    return 0
