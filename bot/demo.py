@@ -128,7 +128,7 @@ async def run_console(settings: Settings, name: str) -> int:
                 caption = line[len("/demo-photo") :].strip() or None
                 msg = chat.message(user, photos=[street_photo(seed)], text=caption)
             else:
-                msg = chat.parse_console_line(user, line)
+                msg = await asyncio.to_thread(chat.parse_console_line, user, line)  # reads files
         except (OSError, ValueError) as e:
             print(f"      ✗ {e}")
             continue
