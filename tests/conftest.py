@@ -12,6 +12,7 @@ from bot.local import LocalChat
 from bot.settings import Settings
 from handlers.types import Sender
 from storage.models import Photo, Ticket
+from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.pg import pg_database, pg_server  # noqa: F401  (fixtures)
 
 
@@ -101,3 +102,15 @@ async def photo_count(bot: Woodpecker, ticket_id: int) -> int:
     async with bot.db.read() as s:
         stmt = select(func.count()).select_from(Photo).where(Photo.ticket_id == ticket_id)
         return (await s.execute(stmt)).scalar_one()
+
+
+TELEGRAM_TOKEN = "123456:TEST-token"
+
+
+@pytest.fixture
+async def api():
+    """The fake Telegram Bot API on 127.0.0.1 that a test's bot talks to."""
+    fake = FakeTelegramAPI(token=TELEGRAM_TOKEN, bot_username="woodpecker_bot")
+    await fake.start()
+    yield fake
+    await fake.stop()

@@ -28,6 +28,7 @@ from storage.db import Database
 from storage.media import MediaStore
 from storage.stats import CLUSTER_GRID, CLUSTER_MIN
 from tests import telegram_updates as tu
+from tests.conftest import TELEGRAM_TOKEN as TOKEN
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 END = datetime(2026, 11, 23, 4, 0)  # Monday noon in Shanghai
@@ -210,7 +211,6 @@ def test_subscriptions_from_the_command_line(tmp_path, monkeypatch, capsys):
     ]
 
 
-TOKEN = "123456:TEST-token"
 ADMIN = tu.user(9001, "运营")
 OFFICIALS = {"id": -100555, "type": "supergroup", "title": "街道社会工作部"}
 

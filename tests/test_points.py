@@ -11,14 +11,12 @@ from sqlalchemy import select
 from handlers.roles import grant_role
 from storage.models import Member, PointEntry, Redemption, Ticket
 from tests import telegram_updates as tu
-from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.images import scene
 from tests.test_secretary import (
     GROUP,
     LAOWANG,
     PENG,
     SPOT,
-    TOKEN,
     XIAOLI,
     ZHOU,
     appoint,
@@ -33,14 +31,6 @@ XIAOZHANG = tu.user(7003, "小张")
 MERCHANT = tu.user(8001, "张记面馆")
 OTHER_GROUP = {"id": -1001772249999, "title": "奉贤骑手群", "type": "supergroup"}
 _files = itertools.count(1)
-
-
-@pytest.fixture
-async def api():
-    fake = FakeTelegramAPI(token=TOKEN, bot_username="woodpecker_bot")
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

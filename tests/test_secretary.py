@@ -9,11 +9,11 @@ from bot.settings import Settings
 from bot.telegram.runner import TelegramBot
 from storage.models import Role, Ticket, TicketEvent
 from tests import telegram_updates as tu
+from tests.conftest import TELEGRAM_TOKEN as TOKEN
 from tests.conftest import both_backends
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.images import jpeg
 
-TOKEN = "123456:TEST-token"
 SPOT = (31.40512, 121.48931)
 ADMIN = tu.user(9001, "运营")
 PENG = tu.user(9002, "彭文兴")  # the street's secretary, "老大"
@@ -21,14 +21,6 @@ ZHOU = tu.user(9003, "周书记")  # a second secretary
 LAOWANG = tu.user(7001, "老王")  # a courier who reports
 XIAOLI = tu.user(7002, "小李")  # another courier
 GROUP = tu.GROUP
-
-
-@pytest.fixture
-async def api():
-    fake = FakeTelegramAPI(token=TOKEN, bot_username="woodpecker_bot")
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 async def start_bot(api, tmp_path, clock, database_url=None, **overrides) -> TelegramBot:

@@ -11,10 +11,10 @@ import sqlite3
 from bot.serve import serve
 from bot.settings import Settings
 from tests import telegram_updates as tu
+from tests.conftest import TELEGRAM_TOKEN as TOKEN
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.images import jpeg
 
-TOKEN = "123456:TEST-token"
 LAOWANG = tu.user(7001, "老王")
 
 

@@ -9,11 +9,11 @@ from bot.settings import Settings
 from bot.telegram.runner import TelegramBot
 from storage.models import Chat
 from tests import telegram_updates as tu
+from tests.conftest import TELEGRAM_TOKEN as TOKEN
 from tests.conftest import photo_count, tickets
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.images import jpeg, jpeg_with_gps
 
-TOKEN = "123456:TEST-token"
 SPOT = (31.40512, 121.48931)
 LAOWANG = tu.user(7001, "老王")
 XIAOLI = tu.user(7002, "小李")
@@ -32,14 +32,6 @@ async def _start(api: FakeTelegramAPI, tmp_path, clock, **overrides) -> Telegram
     bot = TelegramBot(settings, clock=clock)
     await bot.start()
     return bot
-
-
-@pytest.fixture
-async def api():
-    fake = FakeTelegramAPI(token=TOKEN, bot_username="woodpecker_bot")
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
