@@ -13,7 +13,7 @@ import re
 from datetime import datetime
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -213,6 +213,8 @@ def test_balance_is_the_sum_of_entries_never_negative_and_codes_deduct_at_most_o
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
     @given(steps=st.lists(op, min_size=1, max_size=20))
+    @example(steps=[("award", 0, "井盖损坏"), ("redeem", 0, 0), ("confirm", 0), ("confirm", 0)])
+    @example(steps=[("award", 1, "其他"), ("adjust", 1, 9), ("redeem", 1, 0), ("expire", 25)])
     def interleavings(steps) -> None:
         async def play() -> None:
             group = Group(db, media)
