@@ -7,14 +7,12 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+from bot.manage import operator_deps
 from bot.settings import Settings
 from handlers import digest, subscriptions
 from handlers.config import utc_now
 from handlers.deps import Deps
 from handlers.periods import to_local, week_key
-from storage.db import Database
-from storage.media import MediaStore
-from storage.migrate import upgrade
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -43,10 +41,7 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         return await _seed(settings, args)
     if args.db:
         settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{args.db}"})
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
-    deps = Deps(db=db, media=MediaStore(settings.media_dir), config=settings.core())
-    try:
+    async with operator_deps(settings) as deps:
         if args.action == "render":
             return await _render(deps, args)
         if args.action == "list":
@@ -63,8 +58,6 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
         else:
             print("unsubscribed / 已退订" if changed else "not subscribed / 未订阅")
         return 0
-    finally:
-        await db.dispose()
 
 
 async def _render(deps: Deps, args: argparse.Namespace) -> int:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from bot.settings import Settings
 from handlers import roles, tickets
@@ -10,6 +12,17 @@ from handlers.deps import Deps
 from storage.db import Database
 from storage.media import MediaStore
 from storage.migrate import upgrade
+
+
+@asynccontextmanager
+async def operator_deps(settings: Settings) -> AsyncIterator[Deps]:
+    """The core's dependencies for one command-line command, on a migrated database."""
+    await upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        yield Deps(db=db, media=MediaStore(settings.media_dir), config=settings.core())
+    finally:
+        await db.dispose()
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -31,13 +44,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
-    deps = Deps(db=db, media=MediaStore(settings.media_dir), config=settings.core())
-    try:
+    async with operator_deps(settings) as deps:
         return await _dispatch(deps, args)
-    finally:
-        await db.dispose()
 
 
 async def _dispatch(deps: Deps, args: argparse.Namespace) -> int:

@@ -11,13 +11,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot import commendation
+from bot.manage import operator_deps
 from bot.settings import Settings
 from handlers.deps import Deps
 from storage import ledger
 from storage import repository as repo
-from storage.db import Database
-from storage.media import MediaStore
-from storage.migrate import upgrade
 from storage.models import Chat, Reward
 
 COMMANDS = ("rewards", "members", "report")
@@ -46,17 +44,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
-    deps = Deps(db=db, media=MediaStore(settings.media_dir), config=settings.core())
-    try:
+    async with operator_deps(settings) as deps:
         if args.cmd == "rewards":
             return await _rewards(deps, args)
         if args.cmd == "members":
             return await _members(deps, args)
         return await _report(deps, args)
-    finally:
-        await db.dispose()
 
 
 def _line(reward: Reward, chat: Chat | None) -> str:

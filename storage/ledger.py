@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -19,24 +18,14 @@ from storage.models import (
     Ticket,
     phash_bands,
 )
+from storage.repository import insert_new
 
 PENDING, CONFIRMED, EXPIRED = "pending", "confirmed", "expired"
 
 
-def _insert(session: AsyncSession, model):
-    dialect = session.bind.dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
-
-
 async def add_entry(session: AsyncSession, **values) -> bool:
     """Append one ledger line; False when the unique constraints say it is already there."""
-    stmt = (
-        _insert(session, PointEntry)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(PointEntry.id)
-    )
-    return (await session.execute(stmt)).scalar() is not None
+    return await insert_new(session, PointEntry, **values)
 
 
 async def balance(session: AsyncSession, member_pk: int) -> int:

@@ -29,17 +29,25 @@ def _insert(session: AsyncSession, model):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
+async def insert_new(session: AsyncSession, model, **values) -> bool:
+    """Insert one row unless a unique constraint says it is already there; True when inserted.
+    The constraint, not a prior read, decides: two writers racing insert it once."""
+    stmt = _insert(session, model).values(**values).on_conflict_do_nothing().returning(model.id)
+    return (await session.execute(stmt)).scalar() is not None
+
+
 async def mark_processed(
     session: AsyncSession, platform: str, chat_id: str, message_id: str, now: datetime
 ) -> bool:
     """Record the message as handled; False when it already was (a redelivery)."""
-    stmt = (
-        _insert(session, ProcessedMessage)
-        .values(platform=platform, chat_id=chat_id, message_id=message_id, processed_at=now)
-        .on_conflict_do_nothing()
-        .returning(ProcessedMessage.id)
+    return await insert_new(
+        session,
+        ProcessedMessage,
+        platform=platform,
+        chat_id=chat_id,
+        message_id=message_id,
+        processed_at=now,
     )
-    return (await session.execute(stmt)).scalar() is not None
 
 
 async def was_processed(
@@ -299,13 +307,15 @@ async def grant(
         )
         if (await session.execute(held)).first():
             return False
-    stmt = (
-        _insert(session, Role)
-        .values(member_pk=member_pk, chat_pk=chat_pk, role=role, granted_by_pk=by, granted_at=now)
-        .on_conflict_do_nothing()
-        .returning(Role.id)
+    return await insert_new(
+        session,
+        Role,
+        member_pk=member_pk,
+        chat_pk=chat_pk,
+        role=role,
+        granted_by_pk=by,
+        granted_at=now,
     )
-    return (await session.execute(stmt)).scalar() is not None
 
 
 async def revoke(session: AsyncSession, member_pk: int, chat_pk: int | None, role: str) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Chat, DigestSubscription, JobRun, Member, Role, SlaMark, Ticket
-from storage.repository import _insert
+from storage.repository import insert_new
 
 RUN = "*"  # the target of the row that marks a job's run for a period as a whole
 
@@ -21,13 +21,9 @@ async def claim_run(
     Another instance's committed (or, on PostgreSQL, in-flight) row makes this insert do
     nothing, so whoever loses sends nothing.
     """
-    stmt = (
-        _insert(session, JobRun)
-        .values(job=job, period=period, target=target, late=late, ran_at=now)
-        .on_conflict_do_nothing()
-        .returning(JobRun.id)
+    return await insert_new(
+        session, JobRun, job=job, period=period, target=target, late=late, ran_at=now
     )
-    return (await session.execute(stmt)).scalar() is not None
 
 
 async def run_done(session: AsyncSession, job: str, period: str, target: str = RUN) -> bool:
@@ -53,13 +49,7 @@ async def runs(session: AsyncSession, job: str | None = None) -> list[JobRun]:
 
 async def mark_sla(session: AsyncSession, ticket_id: int, threshold: str, now: datetime) -> bool:
     """The threshold acts on the ticket now; False when it already has (here or elsewhere)."""
-    stmt = (
-        _insert(session, SlaMark)
-        .values(ticket_id=ticket_id, threshold=threshold, at=now)
-        .on_conflict_do_nothing()
-        .returning(SlaMark.id)
-    )
-    return (await session.execute(stmt)).scalar() is not None
+    return await insert_new(session, SlaMark, ticket_id=ticket_id, threshold=threshold, at=now)
 
 
 async def sla_candidates(
@@ -97,13 +87,9 @@ async def secretaries(session: AsyncSession, chat_pk: int) -> list[Member]:
 
 
 async def subscribe(session: AsyncSession, chat_pk: int, by: int | None, now: datetime) -> bool:
-    stmt = (
-        _insert(session, DigestSubscription)
-        .values(chat_pk=chat_pk, created_by_pk=by, created_at=now)
-        .on_conflict_do_nothing()
-        .returning(DigestSubscription.id)
+    return await insert_new(
+        session, DigestSubscription, chat_pk=chat_pk, created_by_pk=by, created_at=now
     )
-    return (await session.execute(stmt)).scalar() is not None
 
 
 async def unsubscribe(session: AsyncSession, chat_pk: int) -> bool:
