@@ -16,15 +16,18 @@ from storage.migrate import upgrade
 
 
 class Woodpecker:
-    """The core as one process sees it; adapters call `handle`, ports receive the outbox."""
+    """The core, once per process: adapters call `handle`, their ports receive the outbox.
+    Every platform of the process shares it (one database, one writer queue, one sender)."""
 
-    def __init__(self, settings: Settings, ports: list[ChatPort], clock: Clock = utc_now) -> None:
+    def __init__(
+        self, settings: Settings, ports: list[ChatPort] | None = None, clock: Clock = utc_now
+    ) -> None:
         self.settings = settings
         self.db = Database(settings.database_url)
         config = settings.core()
         self.sender = OutboxSender(
             self.db,
-            ports,
+            list(ports or []),
             clock,
             quiet=lambda now: quiet_until(now, config.timezone, config.quiet_hours),
         )
@@ -36,6 +39,10 @@ class Woodpecker:
             wake_outbox=self.sender.wake,
         )
         self.privacy_warning = False  # set by an adapter that learns the bot cannot see photos
+
+    def attach(self, port: ChatPort) -> None:
+        """A platform's port: the sender delivers that platform's outbox rows through it."""
+        self.sender.ports[port.platform] = port
 
     async def migrate(self) -> None:
         await upgrade(self.settings.database_url)

@@ -1,102 +1,101 @@
-"""`woodpecker run` with chat settings: Telegram when its token is set, WeChat when a puppet
-service is, both in one process under one SIGINT/SIGTERM. Each platform keeps its own core and
-outbox sender; a sender only claims its own platform's rows, so they share the database safely.
-One scheduler per process queues reminders, statuses and digests into that outbox; WeCom
-robots (push only) get their own sender.
+"""`woodpecker run` with chat settings: the composition root. One core per process (one
+database, one writer queue, one outbox sender), shared by every configured platform: Telegram
+when its token is set, WeChat when a puppet service is, WeCom robots (push only) when keys are.
+One scheduler queues reminders, statuses and digests into the same outbox. All stop together on
+SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import signal
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
+from bot.app import Woodpecker
 from bot.settings import Settings
+from handlers.ports import ChatPort
 
 log = logging.getLogger(__name__)
 
 
-class Extras:
-    """The scheduler and the WeCom robots' outbox sender, beside the chat bots."""
+class Adapter(Protocol):
+    """A chat platform: built with the process's core (it attaches `port` to it), then
+    `start()` to receive, `stop()` to finish what it took in."""
 
-    def __init__(self) -> None:
-        self.scheduler = None
-        self.tasks: list[asyncio.Task] = []
-        self.closers: list = []
-        self.stopping: asyncio.Event | None = None
+    port: ChatPort
 
-    async def start(self, settings: Settings, bots: list, stop: asyncio.Event) -> None:
-        self.stopping = stop
-        core = bots[0].core
-        senders = [b.core.sender for b in bots]
-        robots: list[str] = []
-        if settings.wecom_webhook_keys:
-            from bot.wecom import WeComPort, WeComPusher, robot_id
-            from handlers.outbox import OutboxSender
+    async def start(self) -> None: ...
 
-            pusher = WeComPusher(settings.wecom_webhook_keys, settings.wecom_webhook_url)
-            sender = OutboxSender(
-                core.db, [WeComPort(pusher)], core.deps.clock, quiet=core.sender.quiet
-            )
-            senders.append(sender)
-            robots = [robot_id(k) for k in settings.wecom_webhook_keys]
-            self.tasks.append(asyncio.create_task(sender.run(stop)))
-            self.closers.append(pusher.aclose)
-        if settings.scheduler_enabled:
-            from scheduler.service import SchedulerService
-
-            def wake_all() -> None:
-                for sender in senders:
-                    sender.wake()
-
-            deps = dataclasses.replace(core.deps, wake_outbox=wake_all)
-            self.scheduler = SchedulerService(deps, settings.sla_sweep_minutes, robots)
-            await self.scheduler.start()
-            log.info("scheduler running (%s)", settings.timezone)
-
-    async def stop(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.stop()
-        if self.stopping is not None:
-            self.stopping.set()
-        for task in self.tasks:
-            with contextlib.suppress(Exception):
-                await task
-        for close in self.closers:
-            await close()
+    async def stop(self) -> None: ...
 
 
-async def serve(settings: Settings) -> int:
-    bots = []
+def build_adapters(settings: Settings, core: Woodpecker) -> list[Adapter]:
+    adapters: list[Adapter] = []
     if settings.telegram_bot_token:
         from bot.telegram.runner import TelegramBot
 
-        bots.append(TelegramBot(settings))
+        adapters.append(TelegramBot(settings, core=core))
     if settings.wechat_enabled:
         from bot.wechat.runner import WeChatBot
 
-        bots.append(WeChatBot(settings))
+        adapters.append(WeChatBot(settings, core=core))
+    return adapters
+
+
+def attach_wecom(settings: Settings, core: Woodpecker) -> tuple[list[str], list[Callable]]:
+    """WeCom group robots share the outbox (their rows carry platform "wecom")."""
+    if not settings.wecom_webhook_keys:
+        return [], []
+    from bot.wecom import WeComPort, WeComPusher, robot_id
+
+    pusher = WeComPusher(settings.wecom_webhook_keys, settings.wecom_webhook_url)
+    core.attach(WeComPort(pusher))
+    return [robot_id(k) for k in settings.wecom_webhook_keys], [pusher.aclose]
+
+
+async def serve(settings: Settings, core: Woodpecker | None = None) -> int:
+    core = core or Woodpecker(settings)
+    adapters = build_adapters(settings, core)
+    robots, closers = attach_wecom(settings, core)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    started, extras = [], Extras()
+    started: list[Adapter] = []
+    scheduler = None
+    sender: asyncio.Task | None = None
+    closing: list[Callable[[], Awaitable]] = list(closers)
     try:
-        for bot in bots:  # one after the other: each runs the migrations first
-            await bot.start()
-            started.append(bot)
-            log.info("%s running", type(bot).__name__)
-        if started:
-            await extras.start(settings, started, stop)
+        await core.migrate()  # once, for every platform
+        for adapter in adapters:
+            await adapter.start()
+            started.append(adapter)
+            log.info("%s running", type(adapter).__name__)
+        sender = asyncio.create_task(core.sender.run(stop))
+        if settings.scheduler_enabled and started:
+            from scheduler.service import SchedulerService
+
+            scheduler = SchedulerService(core.deps, settings.sla_sweep_minutes, robots)
+            await scheduler.start()
+            log.info("scheduler running (%s)", settings.timezone)
         await stop.wait()
     finally:
-        await extras.stop()
-        for bot in reversed(started):
+        if scheduler is not None:
+            scheduler.stop()
+        for adapter in reversed(started):
             try:
-                await bot.stop()
+                await adapter.stop()
             except Exception:
-                log.exception("stopping %s failed", type(bot).__name__)
+                log.exception("stopping %s failed", type(adapter).__name__)
+        stop.set()
+        if sender is not None:
+            with contextlib.suppress(Exception):
+                await sender
+        for close in closing:
+            await close()
+        await core.close()
     return 0

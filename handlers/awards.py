@@ -8,9 +8,9 @@ from handlers import categories, workflow
 from handlers import points_rules as pr
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
+from handlers.outbox import queue
 from handlers.types import Outgoing
 from storage import ledger
-from storage import repository as repo
 from storage.models import Member, Ticket
 
 
@@ -102,4 +102,4 @@ async def _tell(s, deps: Deps, g: pr.Grant, original: Ticket, now: datetime, cap
         )
         if g.capped:
             text += t("points.capped_note", locale, **values)
-    repo.enqueue(s, Outgoing(member.platform, member.private_chat_id, text), now)
+    queue(s, Outgoing(member.platform, member.private_chat_id, text), now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from handlers.types import Incoming
+from handlers.types import Capabilities, Incoming
 
 TICKET_ACTIONS = ("accept", "dispatch", "escalate", "resolve", "reject", "dup", "reopen", "close")
 
@@ -73,3 +73,21 @@ def recognise(msg: Incoming) -> None:
     if m and m.group(1) in NUMBERED_WORDS:
         msg.command = NUMBERED_WORDS[m.group(1)]
         msg.args = " ".join(x for x in (m.group(2), m.group(3)) if x)
+
+
+def _first_words() -> dict[str, str]:
+    words: dict[str, str] = {}
+    for table in (CODE_WORDS, NUMBERED_WORDS, BARE_WORDS):
+        for word, command in table.items():
+            words.setdefault(command, word)
+    return words
+
+
+WORD_FOR = _first_words()
+
+
+def spoken(command: str, can: Capabilities) -> str:
+    """How a person types `command` where they are: `/accept` with slash commands, else `受理`."""
+    if can.slash_commands or command not in WORD_FOR:
+        return f"/{command}"
+    return WORD_FOR[command]

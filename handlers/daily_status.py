@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from handlers import cards, runs, workflow
 from handlers.deps import Deps
 from handlers.i18n import t
+from handlers.outbox import queue
 from handlers.periods import day_span, last_daily_fire, to_local
 from handlers.types import Outgoing
-from storage import repository as repo
 from storage import scheduling
 from storage.models import Ticket
 
@@ -42,7 +42,7 @@ async def run_daily_status(deps: Deps, now: datetime) -> int:
                 deps, span.first_day, new.get(pk, 0), resolved.get(pk, 0),
                 still_open.get(pk, []), now, late,
             )  # fmt: skip
-            repo.enqueue(s, Outgoing(chat.platform, chat.chat_id, text), now, push=True)
+            queue(s, Outgoing(chat.platform, chat.chat_id, text), now, push=True)
             sent += 1
     deps.wake_outbox()
     return sent

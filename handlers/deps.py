@@ -18,3 +18,5 @@ class Deps:
     clock: Clock = utc_now
     # Called after a commit that queued messages, so the sender does not wait for its next poll.
     wake_outbox: Callable[[], None] = lambda: None
+    # Chats seen enabled (`enabled` is never taken back, so remembering it is never wrong).
+    served_chats: set[tuple[str, str]] = field(default_factory=set)

@@ -11,9 +11,9 @@ from handlers import runs
 from handlers.deps import Deps
 from handlers.digest_render import render_png, render_text, render_xlsx
 from handlers.i18n import t
+from handlers.outbox import queue
 from handlers.periods import last_weekly_fire, previous_weeks, to_local, week_key, week_span
 from handlers.types import Attachment, Outgoing
-from storage import repository as repo
 from storage import scheduling
 from storage.stats import WeekNumbers, week_numbers
 
@@ -103,7 +103,7 @@ async def run_weekly_digest(deps: Deps, now: datetime, robots: Iterable[str] = (
             if not await scheduling.claim_run(s, JOB, week, target, now, late):
                 continue
             for message in messages(digest, platform, chat_id, deps.config.locale):
-                repo.enqueue(s, message, now, push=True)
+                queue(s, message, now, push=True)
             sent += 1
     deps.wake_outbox()
     return sent

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
-from handlers.types import Incoming, Outgoing
-from storage import repository as repo
+from handlers.types import Incoming
+from handlers.uow import Source, Work, perform
 
 
 async def on_help(msg: Incoming, deps: Deps, privacy_warning: bool = False) -> None:
@@ -14,13 +14,12 @@ async def on_help(msg: Incoming, deps: Deps, privacy_warning: bool = False) -> N
     text = t("help.text", locale, minutes=deps.config.window_minutes)
     if privacy_warning and msg.is_group and msg.sender.is_chat_admin:
         text += "\n" + t("help.privacy_warning", locale)
-    now = deps.clock()
-    async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
-            return
+
+    async def run(w: Work) -> None:
         if not msg.is_group:
             # Started privately: from now on the bot may tell this person about their reports.
-            member = await repo.upsert_member(s, msg.platform, msg.sender, now)
-            member.private_chat_id = msg.chat_id
-        repo.enqueue(s, Outgoing(msg.platform, msg.chat_id, text, reply_to=msg.message_id), now)
-    deps.wake_outbox()
+            w.member.private_chat_id = msg.chat_id
+        w.reply(text)
+
+    # Only a private start needs the person's row; help in a group writes nothing but the answer.
+    await perform(deps, run, source=Source.message(msg), sender=msg.sender, rows=not msg.is_group)

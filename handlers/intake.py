@@ -11,6 +11,7 @@ from handlers.deps import Deps
 from handlers.i18n import t
 from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto, process
 from handlers.types import Incoming, Outgoing
+from handlers.uow import Source, Work, perform
 from storage import repository as repo
 from storage.drafthints import draft_hints
 from storage.models import Draft, Photo, Ticket, TicketEvent, phash_bands
@@ -23,7 +24,7 @@ async def on_message(msg: Incoming, deps: Deps) -> None:
     key = (msg.platform, msg.chat_id, msg.sender.user_id)
     hints = draft_hints(deps.db)
     chatter = not (msg.photos or msg.location or msg.too_big or msg.command == "report")
-    if chatter and (not msg.text or await hints.absent(key, deps.clock)):
+    if chatter and (not msg.text or await hints.absent(key, deps.clock, msg.arrived)):
         return  # chatter from someone with no live draft here: no query of its own
     now = deps.clock()
     if chatter:
@@ -43,9 +44,7 @@ async def on_message(msg: Incoming, deps: Deps) -> None:
     # (Without photos there is nothing to skip: `_apply`'s mark_processed stops a redelivery.)
     good, rejection = await _prepare_photos(msg, deps)
     hints.note(key, now + deps.config.pair_window)  # before: the draft may live until then
-    queued = await _apply(msg, deps, now, good, rejection)
-    if queued:
-        deps.wake_outbox()
+    await _apply(msg, deps, now, good, rejection)
 
 
 async def _prepare_photos(
@@ -87,13 +86,8 @@ async def _apply(
     cfg, locale = deps.config, deps.config.locale
     name = msg.sender.name
 
-    async def transaction(s) -> bool:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
-            return False
-        chat = await repo.upsert_chat(
-            s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now
-        )
-        member = await repo.upsert_member(s, msg.platform, msg.sender, now)
+    async def transaction(w: Work) -> bool:
+        s, chat, member = w.s, w.chat, w.member
         draft = await repo.draft_for_update(s, chat.id, member.id)
         if draft is None:
             draft = Draft(chat_pk=chat.id, member_pk=member.id, started_at=now, expires_at=now)
@@ -109,7 +103,7 @@ async def _apply(
                 reply_to=msg.message_id,
                 mention_user_ids=[msg.sender.user_id] if mention else [],
             )
-            repo.enqueue(s, out, now, card_of_ticket=card_of)
+            w.say(out, card_of=card_of)
 
         # The rest of an album, or words right after: they belong to the ticket just made.
         if live and draft.ticket_id is not None:
@@ -166,7 +160,7 @@ async def _apply(
                 reply_to=msg.message_id,
                 buttons=cards.card_buttons(ticket, locale),
             )
-            repo.enqueue(s, card, now, card_of_ticket=ticket.id)
+            w.say(card, card_of=ticket.id)
             return True
         if rejection:
             reply(t(rejection, locale, name=name), mention=True)
@@ -181,7 +175,9 @@ async def _apply(
             return True
         return False
 
-    return await deps.db.run(transaction)
+    return bool(
+        await perform(deps, transaction, source=Source.message(msg), sender=msg.sender, now=now)
+    )
 
 
 def _reset(draft: Draft, now: datetime, window) -> None:

@@ -4,28 +4,20 @@ from __future__ import annotations
 
 from handlers.deps import Deps
 from handlers.i18n import t
-from handlers.types import Incoming, Outgoing
-from storage import repository as repo
+from handlers.types import Incoming
+from handlers.uow import Source, Work, perform
 
 
 async def on_unreadable_location(msg: Incoming, deps: Deps) -> None:
     """A shared location arrived but its point could not be read: ask to resend, naming them."""
-    now = deps.clock()
     text = t(
         "intake.location_unreadable",
         deps.config.locale,
         name=msg.sender.name,
         minutes=deps.config.window_minutes,
     )
-    async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
-            return
-        out = Outgoing(
-            msg.platform,
-            msg.chat_id,
-            text,
-            reply_to=msg.message_id,
-            mention_user_ids=[msg.sender.user_id],
-        )
-        repo.enqueue(s, out, now)
-    deps.wake_outbox()
+
+    async def run(w: Work) -> None:
+        w.reply(text, mention=True)
+
+    await perform(deps, run, source=Source.message(msg), sender=msg.sender)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
-from handlers import cards, categories
+from handlers import authority, cards, categories
 from handlers import points_rules as pr
-from handlers.arrival import arrival, reply
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
 from handlers.types import Incoming, Outgoing
+from handlers.uow import Source, Work, perform
 from storage import ledger
 from storage import repository as repo
-from storage.models import Chat, Member, PointEntry, Redemption, Reward, Ticket
+from storage.models import Member, PointEntry, Redemption, Reward, Ticket
 
 RECENT = 5
 RANK_TOP = 5
@@ -22,27 +21,23 @@ _WORDS = re.compile(r"[\s\u2005]+")
 _DELTA = re.compile(r"^[+\-＋－−]?\d+$")
 
 
-def tell_privately(
-    s, msg: Incoming, member: Member, private: str, in_group: str, now: datetime, locale: str
-) -> None:
+def tell_privately(w: Work, member: Member, private: str, in_group: str) -> None:
     """Where the platform allows (the rider started the bot), the answer goes to the private
     chat and the group hears one line; otherwise `in_group` is said where they asked."""
-    if msg.is_group and member.private_chat_id:
-        repo.enqueue(s, Outgoing(msg.platform, member.private_chat_id, private), now)
-        reply(s, msg, t("points.sent_privately", locale, name=msg.sender.name), now)
-    elif not msg.is_group:
-        reply(s, msg, private, now)
+    if w.source.is_group and member.private_chat_id:
+        w.say(Outgoing(member.platform, member.private_chat_id, private))
+        w.reply(t("points.sent_privately", w.locale, name=w.actor.name))
+    elif not w.source.is_group:
+        w.reply(private)
     else:
-        reply(s, msg, in_group, now, mention=True)
+        w.reply(in_group, mention=True)
 
 
-async def may_run_group(s, deps: Deps, msg: Incoming, actor: Member, chat_pk: int | None) -> bool:
-    """An admin, the group's own admin, or its secretary."""
-    if deps.config.is_admin(msg.platform, msg.sender.user_id):
-        return True
-    if msg.sender.is_chat_admin and msg.is_group:
-        return True
-    return bool(await repo.roles_of(s, actor.id, chat_pk) & {"secretary", "admin"})
+async def may_run_group(w: Work) -> bool:
+    """An admin, the group's own admin, or its secretary (in a group only)."""
+    if not w.source.is_group:
+        return False
+    return authority.SECRETARY in await authority.capacities(w, w.chat.id)
 
 
 async def entry_line(s, entry: PointEntry, deps: Deps, locale: str) -> str:
@@ -64,14 +59,11 @@ async def entry_line(s, entry: PointEntry, deps: Deps, locale: str) -> str:
 
 async def on_points(msg: Incoming, deps: Deps) -> None:
     """/points, 积分: my balance and last entries (privately where possible, else one line)."""
-    now = deps.clock()
-    async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
-            return
-        await repo.upsert_chat(s, msg.platform, msg.chat_id, msg.chat_title, msg.is_group, now)
-        member = await repo.upsert_member(s, msg.platform, msg.sender, now)
-        locale = normalise(member.language, deps.config.locale)
-        group_locale = deps.config.locale
+
+    async def run(w: Work) -> None:
+        s, member, now = w.s, w.member, w.now
+        locale = normalise(member.language, w.locale)
+        group_locale = w.locale
         total = await ledger.balance(s, member.id)
         held = await ledger.held(s, member.id, now)
         entries = await ledger.recent(s, member.id, RECENT)
@@ -91,52 +83,49 @@ async def on_points(msg: Incoming, deps: Deps) -> None:
             balance=total,
             last=t("points.one_line_last", group_locale, last=last) if last else "",
         )
-        tell_privately(s, msg, member, "\n".join(lines), one_line, now, group_locale)
-    deps.wake_outbox()
+        tell_privately(w, member, "\n".join(lines), one_line)
+
+    await perform(deps, run, source=Source.message(msg), sender=msg.sender)
 
 
 async def on_rank(msg: Incoming, deps: Deps) -> None:
     """/rank, 排行: this group's top riders this week, month and year (first names only)."""
-    locale, now = deps.config.locale, deps.clock()
-    async with deps.db.write() as s:
-        arrived = await arrival(s, msg, now)
-        if arrived is None:
-            return
-        chat, _ = arrived
+
+    async def run(w: Work) -> None:
+        locale, now = w.locale, w.now
         if not msg.is_group:
-            reply(s, msg, t("rank.group_only", locale), now)
-        else:
-            lines = [t("rank.header", locale)]
-            for period in PERIODS:
-                since = pr.period_start(now, deps.config.timezone, period)
-                rows = await ledger.rank(s, chat.id, pr.RANKED, since, RANK_TOP)
-                board = " · ".join(
-                    f"{i}. {pr.first_name(m.name)} {n}" for i, (m, n) in enumerate(rows, 1)
-                )
-                label = t(f"rank.{period}", locale)
-                board = board or t("rank.nobody", locale)
-                lines.append(t("rank.line", locale, period=label, board=board))
-            reply(s, msg, "\n".join(lines), now)
-    deps.wake_outbox()
+            w.reply(t("rank.group_only", locale))
+            return
+        lines = [t("rank.header", locale)]
+        for period in PERIODS:
+            since = pr.period_start(now, deps.config.timezone, period)
+            rows = await ledger.rank(w.s, w.chat.id, pr.RANKED, since, RANK_TOP)
+            board = " · ".join(
+                f"{i}. {pr.first_name(m.name)} {n}" for i, (m, n) in enumerate(rows, 1)
+            )
+            label = t(f"rank.{period}", locale)
+            board = board or t("rank.nobody", locale)
+            lines.append(t("rank.line", locale, period=label, board=board))
+        w.reply("\n".join(lines))
+
+    await perform(deps, run, source=Source.message(msg), sender=msg.sender)
 
 
 async def on_company(msg: Incoming, deps: Deps) -> None:
     """/company 美团XX站, 我的站点: which company or station the rider rides for."""
-    locale, now = deps.config.locale, deps.clock()
     company = (msg.args or "").strip()[:64]
-    async with deps.db.write() as s:
-        if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
-            return
-        member = await repo.upsert_member(s, msg.platform, msg.sender, now)
+
+    async def run(w: Work) -> None:
+        member, locale = w.member, w.locale
         if company:
             member.company = company
-            reply(s, msg, t("company.set", locale, name=member.name, company=company), now)
+            w.reply(t("company.set", locale, name=member.name, company=company))
         elif member.company:
-            text = t("company.is", locale, name=member.name, company=member.company)
-            reply(s, msg, text, now)
+            w.reply(t("company.is", locale, name=member.name, company=member.company))
         else:
-            reply(s, msg, t("company.usage", locale, name=member.name), now)
-    deps.wake_outbox()
+            w.reply(t("company.usage", locale, name=member.name))
+
+    await perform(deps, run, source=Source.message(msg), sender=msg.sender)
 
 
 def parse_adjust(args: str) -> tuple[str | None, int | None, str]:
@@ -151,58 +140,57 @@ def parse_adjust(args: str) -> tuple[str | None, int | None, str]:
     return name, int(raw), " ".join(words)
 
 
-async def _adjust_target(s, msg: Incoming, name: str | None, now) -> list[Member]:
-    if name is None and msg.reply_to_sender is not None:
-        return [await repo.upsert_member(s, msg.platform, msg.reply_to_sender, now)]
+async def _adjust_target(w: Work, msg: Incoming, name: str | None) -> list[Member]:
+    target = msg.reply_to_sender
+    if name is None and target is not None:
+        member = await repo.upsert_member(
+            w.s, msg.platform, target.user_id, target.name, target.language, w.now
+        )
+        return [member]
     if name is None:
         return []
-    return await ledger.members_named(s, msg.platform, name)
+    return await ledger.members_named(w.s, msg.platform, name)
 
 
 async def on_adjust(msg: Incoming, deps: Deps) -> None:
     """/adjust @老王 +5 原因 (调整积分): the secretary adds or takes points, with a reason."""
-    locale, now = deps.config.locale, deps.clock()
     name, delta, reason = parse_adjust(msg.args)
-    async with deps.db.write() as s:
-        arrived = await arrival(s, msg, now)
-        if arrived is None:
-            return
-        chat, actor = arrived
-        targets = await _adjust_target(s, msg, name, now) if delta else []
-        if not msg.is_group or not await may_run_group(s, deps, msg, actor, chat.id):
-            reply(s, msg, t("adjust.not_allowed", locale, name=msg.sender.name), now)
+
+    async def run(w: Work) -> None:
+        locale = w.locale
+        targets = await _adjust_target(w, msg, name) if delta else []
+        if not await may_run_group(w):
+            w.reply(t("adjust.not_allowed", locale, name=w.actor.name))
         elif not delta or not reason.strip():
-            reply(s, msg, t("adjust.usage", locale), now)
+            w.reply(t("adjust.usage", locale))
         elif len(targets) != 1:
             key = "adjust.ambiguous" if targets else "adjust.who"
-            reply(s, msg, t(key, locale, name=name or ""), now)
+            w.reply(t(key, locale, name=name or ""))
         else:
-            await _adjust(s, deps, msg, chat, actor, targets[0], delta, reason.strip(), now)
-    deps.wake_outbox()
+            await _adjust(w, targets[0], delta, reason.strip())
+
+    await perform(deps, run, source=Source.message(msg), sender=msg.sender)
 
 
-async def _adjust(
-    s, deps: Deps, msg: Incoming, chat: Chat, actor: Member, member: Member, delta, reason, now
-) -> None:
-    locale = deps.config.locale
-    total = await ledger.balance(s, member.id)
+async def _adjust(w: Work, member: Member, delta: int, reason: str) -> None:
+    locale, actor = w.locale, w.member
+    total = await ledger.balance(w.s, member.id)
     if total + delta < 0:
-        text = t("adjust.too_much", locale, name=member.name, balance=total, amount=-delta)
-        reply(s, msg, text, now)
+        w.reply(t("adjust.too_much", locale, name=member.name, balance=total, amount=-delta))
         return
     await ledger.add_entry(
-        s,
+        w.s,
         member_pk=member.id,
         delta=delta,
         reason=pr.ADJUST,
-        chat_pk=chat.id,
+        chat_pk=w.chat.id,
         actor_pk=actor.id,
         note=reason,
-        at=now,
+        at=w.now,
     )
     values = {"name": member.name, "delta": f"{delta:+d}", "reason": reason, "by": actor.name}
-    reply(s, msg, t("adjust.done", locale, balance=total + delta, **values), now)
+    w.reply(t("adjust.done", locale, balance=total + delta, **values))
     if member.private_chat_id and member.id != actor.id:
         their = normalise(member.language, locale)
         text = t("adjust.told", their, balance=total + delta, **values)
-        repo.enqueue(s, Outgoing(member.platform, member.private_chat_id, text), now)
+        w.say(Outgoing(member.platform, member.private_chat_id, text))

@@ -11,9 +11,9 @@ from datetime import datetime
 from handlers import phash
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
+from handlers.outbox import queue
 from handlers.types import Outgoing
 from storage import ledger
-from storage import repository as repo
 from storage.models import Member, Ticket
 
 
@@ -41,4 +41,4 @@ async def check(s, deps: Deps, ticket: Ticket, now: datetime) -> None:
         text = t(
             "recycled.to_secretary", locale, number=ticket.id, name=reporter.name, earlier=earlier
         )
-        repo.enqueue(s, Outgoing(secretary.platform, secretary.private_chat_id, text), now)
+        queue(s, Outgoing(secretary.platform, secretary.private_chat_id, text), now)

@@ -6,16 +6,16 @@ from __future__ import annotations
 import re
 import secrets
 
-from handlers import cards, tickets
+from handlers import authority, cards, tickets
 from handlers import points_rules as pr
-from handlers.arrival import arrival, reply
+from handlers.commands import spoken
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
 from handlers.points import may_run_group, tell_privately
 from handlers.roles import CODE_ALPHABET
 from handlers.types import Incoming, Outgoing
+from handlers.uow import CLI, Source, Work, perform
 from storage import ledger
-from storage import repository as repo
 from storage.models import Member, Redemption, Reward
 
 CODE_LENGTH = 6
@@ -49,87 +49,86 @@ def reward_line(reward: Reward, locale: str) -> str:
 async def on_rewards(msg: Incoming, deps: Deps) -> None:
     """/rewards, 兑换: the catalogue here; a secretary adds (`/rewards add 面馆 午餐 50`) or
     withdraws (`/rewards off 3`) this group's own rewards."""
-    locale, now = deps.config.locale, deps.clock()
     verb, *rest = (msg.args or "").split() or [""]
-    async with deps.db.write() as s:
-        arrived = await arrival(s, msg, now)
-        if arrived is None:
-            return
-        chat, actor = arrived
+
+    async def run(w: Work) -> None:
+        locale = w.locale
         if verb.lower() in ADD_WORDS | OFF_WORDS:
-            if not msg.is_group or not await may_run_group(s, deps, msg, actor, chat.id):
-                reply(s, msg, t("rewards.not_allowed", locale, name=msg.sender.name), now)
+            if not await may_run_group(w):
+                w.reply(t("rewards.not_allowed", locale, name=w.actor.name))
             elif verb.lower() in ADD_WORDS:
-                await _add(s, msg, chat.id, actor.id, rest, locale, now)
+                await _add(w, rest)
             else:
-                await _withdraw(s, deps, msg, chat.id, rest, locale, now)
-        else:
-            offered = await ledger.rewards_for(s, chat.id)
-            if not offered:
-                text = t("rewards.none", locale)
-            else:
-                example = "/redeem" if msg.platform == "telegram" else "兑换"
-                lines = [t("rewards.header", locale, example=f"{example} {offered[0].id}")]
-                lines += [reward_line(r, locale) for r in offered]
-                text = "\n".join(lines)
-            reply(s, msg, text, now)
-    deps.wake_outbox()
+                await _withdraw(w, rest)
+            return
+        offered = await ledger.rewards_for(w.s, w.chat.id)
+        if not offered:
+            w.reply(t("rewards.none", locale))
+            return
+        example = f"{spoken('redeem', msg.can)} {offered[0].id}"
+        lines = [t("rewards.header", locale, example=example)]
+        lines += [reward_line(r, locale) for r in offered]
+        w.reply("\n".join(lines))
+
+    await perform(deps, run, source=Source.message(msg), sender=msg.sender)
 
 
-async def _add(s, msg: Incoming, chat_pk: int, actor_pk: int, words, locale, now) -> None:
+async def _add(w: Work, words: list[str]) -> None:
+    locale = w.locale
     if len(words) < 3 or not words[-1].isdigit() or int(words[-1]) <= 0:
-        reply(s, msg, t("rewards.add_usage", locale), now)
+        w.reply(t("rewards.add_usage", locale))
         return
     merchant, item, cost = words[0], " ".join(words[1:-1]), int(words[-1])
     reward = Reward(
         merchant=merchant[:64],
         item=item[:128],
         cost=cost,
-        chat_pk=chat_pk,
-        created_by_pk=actor_pk,
-        created_at=now,
+        chat_pk=w.chat.id,
+        created_by_pk=w.member.id,
+        created_at=w.now,
     )
-    s.add(reward)
-    await s.flush()
-    reply(s, msg, t("rewards.added", locale, line=reward_line(reward, locale)), now)
+    w.s.add(reward)
+    await w.s.flush()
+    w.reply(t("rewards.added", locale, line=reward_line(reward, locale)))
 
 
-async def _withdraw(s, deps: Deps, msg: Incoming, chat_pk: int, words, locale, now) -> None:
-    reward = await s.get(Reward, int(words[0])) if words and words[0].isdigit() else None
-    is_admin = deps.config.is_admin(msg.platform, msg.sender.user_id)
-    if reward is None or (reward.chat_pk != chat_pk and not is_admin):
-        reply(s, msg, t("rewards.no_such", locale, id=words[0] if words else ""), now)
+async def _withdraw(w: Work, words: list[str]) -> None:
+    locale = w.locale
+    reward = await w.s.get(Reward, int(words[0])) if words and words[0].isdigit() else None
+    if reward is not None and reward.chat_pk != w.chat.id:
+        # Another group's reward (or a city-wide one) is withdrawn only by an admin.
+        if authority.ADMIN not in await authority.capacities(w, w.chat.id):
+            reward = None
+    if reward is None:
+        w.reply(t("rewards.no_such", locale, id=words[0] if words else ""))
         return
     reward.active = False
-    reply(s, msg, t("rewards.withdrawn", locale, line=reward_line(reward, locale)), now)
+    w.reply(t("rewards.withdrawn", locale, line=reward_line(reward, locale)))
 
 
 async def on_redeem(msg: Incoming, deps: Deps) -> None:
     """/redeem 3, 兑换 3: a short code for the merchant, if the balance covers it; no points
     leave yet. The code goes privately where the platform allows."""
-    locale, now = deps.config.locale, deps.clock()
     head = (msg.args or "").strip().lstrip("#").split(" ")[0]
-    async with deps.db.write() as s:
-        arrived = await arrival(s, msg, now)
-        if arrived is None:
-            return
-        chat, member = arrived
-        await ledger.expire_due(s, now)
-        reward = await s.get(Reward, int(head)) if head.isdigit() else None
+
+    async def run(w: Work) -> None:
+        await ledger.expire_due(w.s, w.now)
+        reward = await w.s.get(Reward, int(head)) if head.isdigit() else None
         if reward is not None and not (
-            reward.active and reward.chat_pk in (None, chat.id)
+            reward.active and reward.chat_pk in (None, w.chat.id)
         ):  # withdrawn, or another group's own
             reward = None
         if reward is None:
             key = "rewards.no_such" if head else "redeem.usage"
-            reply(s, msg, t(key, locale, id=head), now)
+            w.reply(t(key, w.locale, id=head))
         else:
-            await _make_code(s, deps, msg, chat.id, member, reward, now)
-    deps.wake_outbox()
+            await _make_code(w, reward)
+
+    await perform(deps, run, source=Source.message(msg), sender=msg.sender)
 
 
-async def _make_code(s, deps: Deps, msg, chat_pk: int, member: Member, reward, now) -> None:
-    locale = deps.config.locale
+async def _make_code(w: Work, reward: Reward) -> None:
+    s, member, now, locale = w.s, w.member, w.now, w.locale
     total = await ledger.balance(s, member.id)
     held = await ledger.held(s, member.id, now)
     if total - held < reward.cost:
@@ -143,24 +142,23 @@ async def _make_code(s, deps: Deps, msg, chat_pk: int, member: Member, reward, n
             item=reward.item,
             cost=reward.cost,
         )
-        reply(s, msg, text, now, mention=True)
+        w.reply(text, mention=True)
         return
-    if msg.is_group and not member.private_chat_id:
+    if w.source.is_group and not member.private_chat_id:
         # A code said in a group of two hundred riders is anyone's lunch.
-        text = t("redeem.start_privately", locale, name=member.name, id=reward.id)
-        reply(s, msg, text, now, mention=True)
+        w.reply(t("redeem.start_privately", locale, name=member.name, id=reward.id), mention=True)
         return
     code = new_code()
     while await ledger.code_taken(s, code):
         code = new_code()
-    valid = deps.config.redeem_valid
+    valid = w.config.redeem_valid
     s.add(
         Redemption(
             code=code,
             member_pk=member.id,
             reward_id=reward.id,
             cost=reward.cost,
-            chat_pk=chat_pk,
+            chat_pk=w.chat.id,
             created_at=now,
             expires_at=now + valid,
         )
@@ -172,11 +170,11 @@ async def _make_code(s, deps: Deps, msg, chat_pk: int, member: Member, reward, n
         "item": reward.item,
         "cost": reward.cost,
         "hours": int(valid.total_seconds() // 3600),
-        "command": "/confirm" if msg.platform == "telegram" else "核销",
+        "command": spoken("confirm", w.source.can),
     }
     their = normalise(member.language, locale)
     private, in_group = t("redeem.code", their, **values), t("redeem.code", locale, **values)
-    tell_privately(s, msg, member, private, in_group, now, locale)
+    tell_privately(w, member, private, in_group)
 
 
 async def on_confirm(msg: Incoming, deps: Deps) -> str | None:
@@ -186,45 +184,40 @@ async def on_confirm(msg: Incoming, deps: Deps) -> str | None:
     if head.isdigit():
         msg.command = "close"
         return await tickets.on_action(msg, deps)
-    locale, now = deps.config.locale, deps.clock()
-    async with deps.db.write() as s:
-        arrived = await arrival(s, msg, now)
-        if arrived is None:
-            return None
-        chat, actor = arrived
-        redemption = await ledger.redemption_for_update(s, head) if looks_like_code(head) else None
+
+    async def run(w: Work) -> None:
+        redemption = (
+            await ledger.redemption_for_update(w.s, head) if looks_like_code(head) else None
+        )
         if not head:
-            reply(s, msg, t("confirm.usage", locale), now)
+            w.reply(t("confirm.usage", w.locale))
         elif redemption is None:
-            reply(s, msg, t("confirm.no_such", locale, code=head.upper()), now)
-        elif not await _may_confirm(s, deps, msg, actor, chat.id, redemption):
-            reply(s, msg, t("confirm.not_allowed", locale, name=msg.sender.name), now)
+            w.reply(t("confirm.no_such", w.locale, code=head.upper()))
+        elif not await _may_confirm(w, redemption):
+            w.reply(t("confirm.not_allowed", w.locale, name=w.actor.name))
         else:
-            await _confirm(s, deps, msg, actor, redemption, now)
-    deps.wake_outbox()
+            await _confirm(w, redemption)
+
+    await perform(deps, run, source=Source.message(msg), sender=msg.sender)
     return None
 
 
-async def _may_confirm(s, deps: Deps, msg, actor: Member, chat_pk: int, redemption) -> bool:
+async def _may_confirm(w: Work, redemption: Redemption) -> bool:
     """An admin, the code's group's admin or secretary, or a merchant there or everywhere."""
-    if deps.config.is_admin(msg.platform, msg.sender.user_id):
-        return True
-    if msg.sender.is_chat_admin and chat_pk == redemption.chat_pk:
-        return True
-    roles = await repo.roles_of(s, actor.id, redemption.chat_pk)
-    return bool(roles & {"secretary", "admin", "merchant"})
+    caps = await authority.capacities(w, redemption.chat_pk)
+    return bool(caps & {authority.SECRETARY, authority.MERCHANT})
 
 
-async def _confirm(s, deps: Deps, msg, actor: Member, redemption: Redemption, now) -> None:
-    locale, code = deps.config.locale, redemption.code
+async def _confirm(w: Work, redemption: Redemption) -> None:
+    s, now, locale, code = w.s, w.now, w.locale, redemption.code
     if redemption.status == ledger.PENDING and redemption.expires_at <= now:
         redemption.status = ledger.EXPIRED
     if redemption.status == ledger.CONFIRMED:
-        when = cards.local_time(redemption.confirmed_at, deps.config.timezone)
-        reply(s, msg, t("confirm.already", locale, code=code, when=when), now)
+        when = cards.local_time(redemption.confirmed_at, w.config.timezone)
+        w.reply(t("confirm.already", locale, code=code, when=when))
         return
     if redemption.status == ledger.EXPIRED:
-        reply(s, msg, t("confirm.expired", locale, code=code), now)
+        w.reply(t("confirm.expired", locale, code=code))
         return
     member = await s.get(Member, redemption.member_pk)
     reward = await s.get(Reward, redemption.reward_id)
@@ -237,7 +230,7 @@ async def _confirm(s, deps: Deps, msg, actor: Member, redemption: Redemption, no
         "cost": redemption.cost,
     }
     if total < redemption.cost:
-        reply(s, msg, t("confirm.insufficient", locale, balance=total, **values), now)
+        w.reply(t("confirm.insufficient", locale, balance=total, **values))
         return
     written = await ledger.add_entry(
         s,
@@ -246,27 +239,30 @@ async def _confirm(s, deps: Deps, msg, actor: Member, redemption: Redemption, no
         reason=pr.REDEEM,
         redemption_id=redemption.id,
         chat_pk=redemption.chat_pk,
-        actor_pk=actor.id,
+        actor_pk=w.member.id,
         at=now,
     )
     if not written:  # the ledger already holds it: never twice, whatever the status said
         redemption.status = ledger.CONFIRMED
-        reply(s, msg, t("confirm.already", locale, code=code, when="—"), now)
+        w.reply(t("confirm.already", locale, code=code, when="—"))
         return
     redemption.status, redemption.confirmed_by_pk, redemption.confirmed_at = (
         ledger.CONFIRMED,
-        actor.id,
+        w.member.id,
         now,
     )
     left = total - redemption.cost
-    reply(s, msg, t("confirm.done", locale, balance=left, **values), now)
-    if member.private_chat_id and member.private_chat_id != msg.chat_id:
+    w.reply(t("confirm.done", locale, balance=left, **values))
+    if member.private_chat_id and member.private_chat_id != w.source.chat_id:
         their = normalise(member.language, locale)
         text = t("confirm.told", their, balance=left, **values)
-        repo.enqueue(s, Outgoing(member.platform, member.private_chat_id, text), now)
+        w.say(Outgoing(member.platform, member.private_chat_id, text))
 
 
 async def expire_codes(deps: Deps) -> int:
     """Mark codes past their time expired (the bot also does this whenever codes are used)."""
-    async with deps.db.write() as s:
-        return await ledger.expire_due(s, deps.clock())
+
+    async def run(w: Work) -> int:
+        return await ledger.expire_due(w.s, w.now)
+
+    return await perform(deps, run, source=Source(CLI))

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers import cards, tickets, workflow
+from handlers import cards, workflow
 from handlers.deps import Deps
 from handlers.i18n import t
+from handlers.transition import move
 from handlers.types import Outgoing
+from handlers.uow import SCHEDULER, Source, Work, perform
 from storage import repository as repo
 from storage import scheduling
-from storage.models import Chat, Ticket, TicketEvent
+from storage.models import Chat, Ticket
 
 ACCEPT, RESOLVE = "accept", "resolve"
 LIST_LIMIT = 15
@@ -26,90 +28,56 @@ async def run_sla_sweep(deps: Deps, now: datetime) -> int:
     """The group's secretary is reminded of tickets waiting too long to be accepted; tickets
     unresolved too long are escalated one tier (card edited, reporter told, the group told).
     Returns how many tickets a threshold acted on."""
-    cfg, acted = deps.config, 0
-    async with deps.db.write() as s:
-        waiting = await scheduling.sla_candidates(s, (workflow.NEW,), now - cfg.sla_accept, ACCEPT)
-        reminders: dict[int, list[Ticket]] = {}
-        for ticket in waiting:
-            if await scheduling.mark_sla(s, ticket.id, ACCEPT, now):
-                reminders.setdefault(ticket.chat_pk, []).append(ticket)
-        late = await scheduling.sla_candidates(s, workflow.OPEN, now - cfg.sla_resolve, RESOLVE)
-        escalated: dict[int, list[tuple[Ticket, bool]]] = {}
-        for candidate in late:
-            if not await scheduling.mark_sla(s, candidate.id, RESOLVE, now):
-                continue
-            ticket = await repo.ticket_for_update(s, candidate.id)
-            if ticket.status not in workflow.OPEN:  # moved meanwhile
-                continue
-            moved = await _escalate(s, deps, ticket, now)
-            escalated.setdefault(ticket.chat_pk, []).append((ticket, moved))
-        acted += await _close_unopposed(s, deps, now)
-        for chat_pk, rows in reminders.items():
-            await _say(s, deps, chat_pk, _reminder(deps, rows, now), now)
-            acted += len(rows)
-        for chat_pk, rows in escalated.items():
-            await _say(s, deps, chat_pk, _escalation(deps, rows, now), now)
-            acted += len(rows)
-    deps.wake_outbox()
+    return await perform(deps, _sweep, source=Source(SCHEDULER), now=now)
+
+
+async def _sweep(w: Work) -> int:
+    cfg, s, now, acted = w.config, w.s, w.now, 0
+    waiting = await scheduling.sla_candidates(s, (workflow.NEW,), now - cfg.sla_accept, ACCEPT)
+    reminders: dict[int, list[Ticket]] = {}
+    for ticket in waiting:
+        if await scheduling.mark_sla(s, ticket.id, ACCEPT, now):
+            reminders.setdefault(ticket.chat_pk, []).append(ticket)
+    late = await scheduling.sla_candidates(s, workflow.OPEN, now - cfg.sla_resolve, RESOLVE)
+    escalated: dict[int, list[tuple[Ticket, bool]]] = {}
+    for candidate in late:
+        if not await scheduling.mark_sla(s, candidate.id, RESOLVE, now):
+            continue
+        ticket = await repo.ticket_for_update(s, candidate.id)
+        if ticket.status not in workflow.OPEN:  # moved meanwhile
+            continue
+        moved = await _escalate(w, ticket)
+        escalated.setdefault(ticket.chat_pk, []).append((ticket, moved))
+    acted += await _close_unopposed(w)
+    for chat_pk, rows in reminders.items():
+        await _say(w, chat_pk, _reminder(w.deps, rows, now))
+        acted += len(rows)
+    for chat_pk, rows in escalated.items():
+        await _say(w, chat_pk, _escalation(w.deps, rows, now))
+        acted += len(rows)
     return acted
 
 
-async def _escalate(s, deps: Deps, ticket: Ticket, now: datetime) -> bool:
+async def _escalate(w: Work, ticket: Ticket) -> bool:
     """One tier up through the workflow, as the bot: the first whistle (dispatch to the
     operations centre, tier 1) for a ticket nobody dispatched, else the next tier. False when
     it is already at the top tier (the group is reminded instead)."""
     action = "escalate" if ticket.status == workflow.DISPATCHED else "dispatch"
-    decision = workflow.decide(action, ticket.status, ticket.tier, {workflow.SYSTEM})
-    if not decision.ok:
-        return False
-    from_status = ticket.status
-    ticket.status, ticket.tier, ticket.updated_at = decision.status, decision.tier, now
-    if action == "dispatch":
-        ticket.department = ticket.department or workflow.DEFAULT_DEPARTMENT
-        ticket.accepted_at = ticket.accepted_at or now
-    days = _num(deps.config.sla_resolve.total_seconds() / 86400)
-    note = t("sla.escalate_note", deps.config.locale, days=days)
-    s.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            action=action,
-            from_status=from_status,
-            to_status=ticket.status,
-            actor_pk=None,  # the bot itself
-            note=note,
-            department=ticket.department,
-            tier=ticket.tier,
-            at=now,
-        )
-    )
-    await tickets.notify_change(s, deps, ticket, action, actor_pk=None, push=True)
-    return True
+    days = _num(w.config.sla_resolve.total_seconds() / 86400)
+    note = t("sla.escalate_note", w.locale, days=days)
+    decision = await move(w, ticket, action, {workflow.SYSTEM}, note=note, push=True)
+    return decision.ok
 
 
-async def _close_unopposed(s, deps: Deps, now: datetime) -> int:
+async def _close_unopposed(w: Work) -> int:
     """已解决 → 已办结 once the reporter's reopen window has passed: card edited, reporter told,
     nothing said in the group (the resolution already was)."""
-    window = deps.config.reopen_window
-    note = t("sla.autoclose_note", deps.config.locale, days=_num(window.total_seconds() / 86400))
+    window = w.config.reopen_window
+    note = t("sla.autoclose_note", w.locale, days=_num(window.total_seconds() / 86400))
     closed = 0
-    for ticket in await scheduling.resolved_before(s, now - window):
-        decision = workflow.decide("close", ticket.status, ticket.tier, {workflow.SYSTEM})
-        if not decision.ok:
-            continue
-        ticket.status, ticket.closed_at, ticket.updated_at = decision.status, now, now
-        s.add(
-            TicketEvent(
-                ticket_id=ticket.id,
-                action="close",
-                from_status=workflow.RESOLVED,
-                to_status=ticket.status,
-                actor_pk=None,  # the bot itself
-                note=note,
-                at=now,
-            )
-        )
-        await tickets.notify_change(s, deps, ticket, "close", actor_pk=None, push=True)
-        closed += 1
+    for ticket in await scheduling.resolved_before(w.s, w.now - window):
+        decision = await move(w, ticket, "close", {workflow.SYSTEM}, note=note, push=True)
+        closed += decision.ok
     return closed
 
 
@@ -142,12 +110,12 @@ def _escalation(deps: Deps, rows: list[tuple[Ticket, bool]], now: datetime) -> M
     return "sla.escalated_head", "sla.escalated_head_nobody", days, "\n".join(_lines(body, locale))
 
 
-async def _say(s, deps: Deps, chat_pk: int, message: Message, now: datetime) -> None:
+async def _say(w: Work, chat_pk: int, message: Message) -> None:
     """One push into the group naming its secretaries (or saying it has none)."""
     key, key_nobody, amount, body = message
-    locale = deps.config.locale
-    chat = await s.get(Chat, chat_pk)
-    people = await scheduling.secretaries(s, chat_pk)
+    locale = w.locale
+    chat = await w.s.get(Chat, chat_pk)
+    people = await scheduling.secretaries(w.s, chat_pk)
     if people:
         names = "、".join(p.name for p in people)
         head = t(key, locale, names=names, hours=amount, days=amount)
@@ -159,4 +127,4 @@ async def _say(s, deps: Deps, chat_pk: int, message: Message, now: datetime) -> 
         f"{head}\n{body}",
         mention_user_ids=[p.user_id for p in people],
     )
-    repo.enqueue(s, out, now, push=True)
+    w.say(out, push=True)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from handlers.arrival import arrival
+from handlers import authority
 from handlers.deps import Deps
 from handlers.i18n import t
-from handlers.types import Incoming, Outgoing
+from handlers.types import Incoming
+from handlers.uow import CLI, Source, Work, perform
 from storage import repository as repo
 from storage import scheduling
 
-MAY_SUBSCRIBE = {"admin", "official"}
+MAY_SUBSCRIBE = {authority.ADMIN, authority.OFFICIAL}
 
 
 async def on_subscribe(msg: Incoming, deps: Deps) -> None:
@@ -23,26 +24,19 @@ async def on_unsubscribe(msg: Incoming, deps: Deps) -> None:
 
 
 async def _change(msg: Incoming, deps: Deps, subscribe: bool) -> None:
-    locale, now = deps.config.locale, deps.clock()
-    async with deps.db.write() as s:
-        arrived = await arrival(s, msg, now)
-        if arrived is None:
-            return
-        chat, actor = arrived
-        allowed = deps.config.is_admin(msg.platform, msg.sender.user_id) or bool(
-            await repo.roles_of(s, actor.id, chat.id) & MAY_SUBSCRIBE
-        )
-        if not allowed:
+    async def run(w: Work) -> None:
+        caps = await authority.capacities(w, w.chat.id)
+        if not caps & MAY_SUBSCRIBE:
             key = "digest.subscribe_not_allowed"
         elif subscribe:
-            new = await scheduling.subscribe(s, chat.id, actor.id, now)
+            new = await scheduling.subscribe(w.s, w.chat.id, w.member.id, w.now)
             key = "digest.subscribed" if new else "digest.already_subscribed"
         else:
-            gone = await scheduling.unsubscribe(s, chat.id)
+            gone = await scheduling.unsubscribe(w.s, w.chat.id)
             key = "digest.unsubscribed" if gone else "digest.not_subscribed"
-        text = t(key, locale, name=msg.sender.name, weekday=_weekday(deps), time=_time(deps))
-        repo.enqueue(s, Outgoing(msg.platform, msg.chat_id, text, reply_to=msg.message_id), now)
-    deps.wake_outbox()
+        w.reply(t(key, w.locale, name=w.actor.name, weekday=_weekday(deps), time=_time(deps)))
+
+    await perform(deps, run, source=Source.message(msg), sender=msg.sender)
 
 
 def _weekday(deps: Deps) -> str:
@@ -57,12 +51,13 @@ def _time(deps: Deps) -> str:
 
 
 async def subscribe_chat(deps: Deps, platform: str, chat_id: str, subscribe: bool = True) -> bool:
-    now = deps.clock()
-    async with deps.db.write() as s:
-        chat = await repo.upsert_chat(s, platform, chat_id, None, True, now)
+    async def run(w: Work) -> bool:
+        chat = await repo.upsert_chat(w.s, platform, chat_id, None, True, w.now)
         if subscribe:
-            return await scheduling.subscribe(s, chat.id, None, now)
-        return await scheduling.unsubscribe(s, chat.id)
+            return await scheduling.subscribe(w.s, chat.id, None, w.now)
+        return await scheduling.unsubscribe(w.s, chat.id)
+
+    return await perform(deps, run, source=Source(CLI))
 
 
 async def list_subscriptions(deps: Deps) -> list[str]:

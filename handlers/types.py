@@ -43,6 +43,19 @@ class Photo:
         return self.data
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What the platform a message came from can do: the core asks this, never its name."""
+
+    slash_commands: bool = False  # `/accept 17` works (else the Chinese words: `受理 17`)
+    buttons: bool = False  # inline buttons under a message
+    edits: bool = False  # a sent message can be edited (else a change is said anew)
+    captions: bool = False  # a picture can carry text
+
+
+PLAIN = Capabilities()
+
+
 @dataclass
 class Incoming:
     """One platform message, translated. `message_id` is unique within (platform, chat_id)."""
@@ -65,6 +78,10 @@ class Incoming:
     mentions_bot: bool = False
     too_big: bool = False  # the platform refused the file (e.g. Telegram's 20 MB download cap)
     location_unreadable: bool = False  # a shared location the adapter could not read
+    can: Capabilities = PLAIN
+    # When (time.monotonic()) the adapter received it, if it says: a freshness check of the
+    # database that started after this is as good as a read made on arrival.
+    arrived: float | None = None
 
 
 @dataclass(frozen=True)

@@ -80,3 +80,66 @@ def decide(
         if resolved_at is None or now is None or now - resolved_at > reopen_window:
             return Decision(False, refusal="workflow.reopen_expired")
     return Decision(True, rule.target or status, tier)
+
+
+def apply(
+    ticket,
+    action: str,
+    actors: set[str],
+    *,
+    now: datetime,
+    actor_pk: int | None,
+    note: str | None = None,
+    department: str | None = None,
+    target: int | None = None,
+    message_id: str | None = None,
+    reopen_window: timedelta = timedelta(days=7),
+):
+    """The one ticket transition: decide, then change the ticket and build its audit row.
+    Returns the decision and the `TicketEvent` to store (None when refused). No I/O: the caller's
+    unit of work stores the row and turns the change into cards, notices and points."""
+    from storage.models import TicketEvent  # a row to build, not a query
+
+    decision = decide(
+        action,
+        ticket.status,
+        ticket.tier,
+        actors,
+        note=note,
+        resolved_at=ticket.resolved_at,
+        now=now,
+        reopen_window=reopen_window,
+    )
+    if not decision.ok:
+        return decision, None
+    from_status = ticket.status
+    ticket.status, ticket.tier, ticket.updated_at = decision.status, decision.tier, now
+    if action == "accept":
+        ticket.accepted_at = now
+    elif action in ("dispatch", "escalate"):
+        ticket.department = department or ticket.department or DEFAULT_DEPARTMENT
+        ticket.accepted_at = ticket.accepted_at or now
+    elif action == "resolve":
+        ticket.resolved_at, ticket.note = now, note
+    elif action == "reject":
+        ticket.note, ticket.closed_at = note, now
+    elif action == "dup":
+        ticket.duplicate_of, ticket.closed_at = target, now
+    elif action == "reopen":
+        ticket.resolved_at, ticket.note = None, note
+    elif action == "close":
+        ticket.closed_at = now
+    routed = action in ("dispatch", "escalate")
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        action=action,
+        from_status=from_status,
+        to_status=ticket.status,
+        actor_pk=actor_pk,
+        note=note,
+        department=ticket.department if routed else None,
+        tier=ticket.tier if routed else None,
+        platform_message_id=message_id,
+        at=now,
+    )
+    return decision, event

@@ -319,8 +319,8 @@ class Database:
         # The database thread: only for a SQLite file (":memory:" would be a second database).
         self._thread: _DatabaseThread | None = None
         self._turns = _WriterTurns()
-        # Per-process accelerators that live and die with this object (storage/drafthints.py).
-        self.caches: dict[str, Any] = {}
+        # A per-process accelerator that lives and dies with this object (storage/drafthints.py).
+        self.draft_hints: Any = None
         self._inline: AsyncEngine | None = None
         self._raw: sqlite3.Connection | None = None  # the database thread's one connection
         if self.is_sqlite and database and database != ":memory:" and "mode=memory" not in url:

@@ -22,7 +22,6 @@ import asyncio
 import math
 import time
 from collections.abc import Callable
-from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -33,10 +32,6 @@ from storage.models import Chat, Draft, Member
 
 Key = tuple[str, str, str]  # (platform, chat id, user id)
 SLACK = timedelta(hours=1)
-# When (time.monotonic()) the adapter received the message being handled, if it says. A check of
-# other writers that started after that is as good as a database read made on arrival; without
-# it, "arrival" is the moment `absent` is asked, which can be later (behind a chat's queue).
-ARRIVED: ContextVar[float | None] = ContextVar("woodpecker_arrived", default=None)
 
 
 class DraftHints:
@@ -55,13 +50,18 @@ class DraftHints:
         if self._live.get(key, until) <= until:
             self._live[key] = until
 
-    async def absent(self, key: Key, clock: Callable[[], datetime]) -> bool:
+    async def absent(
+        self, key: Key, clock: Callable[[], datetime], arrived: float | None = None
+    ) -> bool:
         """True only when this person certainly has no live draft in this chat right now.
 
-        `clock` gives the core's "now" (asked only when needed: most lines need no time)."""
+        `clock` gives the core's "now" (asked only when needed: most lines need no time).
+        `arrived`: when (time.monotonic()) the adapter received the line, if it says. A check of
+        other writers that started after that is as good as a database read made on arrival;
+        without it, "arrival" is now, which can be later (behind a chat's queue)."""
         if not self.db.threaded:
             return False
-        arrived = ARRIVED.get() or time.monotonic()
+        arrived = arrived or time.monotonic()
         while self._fresh_since < arrived:  # no check has started since the line arrived
             if not await self._next_check(clock):
                 return False
@@ -127,7 +127,6 @@ class DraftHints:
 
 def draft_hints(db: Database) -> DraftHints:
     """The one `DraftHints` of this database object (made on first use)."""
-    hints = db.caches.get("draft_hints")
-    if hints is None:
-        hints = db.caches["draft_hints"] = DraftHints(db)
-    return hints
+    if db.draft_hints is None:
+        db.draft_hints = DraftHints(db)
+    return db.draft_hints

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.types import Outgoing, Sender
 from storage.models import (
     Chat,
     Draft,
@@ -87,25 +85,30 @@ async def upsert_chat(
 
 
 async def upsert_member(
-    session: AsyncSession, platform: str, sender: Sender, now: datetime
+    session: AsyncSession,
+    platform: str,
+    user_id: str,
+    name: str,
+    language: str | None,
+    now: datetime,
 ) -> Member:
-    find = select(Member).where(Member.platform == platform, Member.user_id == sender.user_id)
+    find = select(Member).where(Member.platform == platform, Member.user_id == user_id)
     member = (await session.execute(find)).scalar_one_or_none()
     if member is None:
         await session.execute(
             _insert(session, Member)
             .values(
                 platform=platform,
-                user_id=sender.user_id,
-                name=sender.name,
-                language=sender.language,
+                user_id=user_id,
+                name=name,
+                language=language,
                 created_at=now,
             )
             .on_conflict_do_nothing()
         )
         member = (await session.execute(find)).scalar_one()
-    if member.name != sender.name or (sender.language and member.language != sender.language):
-        member.name, member.language = sender.name, sender.language or member.language
+    if member.name != name or (language and member.language != language):
+        member.name, member.language = name, language or member.language
     return member
 
 
@@ -172,35 +175,6 @@ async def move_photos_to_ticket(session: AsyncSession, draft_id: int, ticket_id:
         update(Photo)
         .where(Photo.draft_id == draft_id, Photo.ticket_id.is_(None))
         .values(ticket_id=ticket_id, draft_id=None)
-    )
-
-
-def enqueue(
-    session: AsyncSession,
-    message: Outgoing,
-    now: datetime,
-    card_of_ticket: int | None = None,
-    push: bool = False,
-) -> None:
-    """Queue a message; `push`: the bot speaks unasked (quiet hours hold it), not a reply."""
-    file = message.attachment
-    session.add(
-        Outbox(
-            platform=message.platform,
-            chat_id=message.chat_id,
-            text=message.text,
-            reply_to=message.reply_to,
-            mention_ids=json.dumps(message.mention_user_ids),
-            buttons=json.dumps([[b.label, b.data] for b in message.buttons], ensure_ascii=False),
-            edit_message_id=message.edit_message_id,
-            card_of_ticket=card_of_ticket,
-            created_at=now,
-            not_before=now,
-            push=push,
-            file_kind=file.kind if file else None,
-            file_name=file.filename if file else None,
-            file_data=file.data if file else None,
-        )
     )
 
 

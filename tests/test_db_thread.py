@@ -104,7 +104,7 @@ async def test_a_draft_written_through_write_is_seen(bot, chat, clock, laowang, 
     # A draft appears through the loop's own connection, as some other use case might write it.
     async with bot.db.write() as s:
         chat_row = await repo.upsert_chat(s, "local", chat.chat_id, chat.title, True, now)
-        member = await repo.upsert_member(s, "local", laowang, now)
+        member = await repo.upsert_member(s, "local", laowang.user_id, laowang.name, None, now)
         s.add(
             Draft(
                 chat_pk=chat_row.id,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
@@ -23,12 +23,12 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.app import Woodpecker
+from bot.chatqueue import ChatQueues
 from bot.settings import Settings
 from bot.telegram.port import TelegramPort
 from bot.telegram.translate import PLATFORM, button_to_incoming, to_incoming
 from handlers.chats import migrate_chat
 from handlers.i18n import t
-from storage.drafthints import ARRIVED
 
 log = logging.getLogger(__name__)
 
@@ -37,55 +37,34 @@ MENU = ("report", "points", "rank", "rewards", "tickets", "help", "start")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 
-class PerChatProcessor(BaseUpdateProcessor):
-    """One chat's updates in order (a photo before the words about it); chats in parallel.
+# When (time.monotonic()) the update being handled arrived: set by the chat's worker, read when
+# the update becomes an `Incoming` (its `arrived`), inside this adapter only.
+_ARRIVED: ContextVar[float | None] = ContextVar("telegram_arrived", default=None)
 
-    One worker task per busy chat, not one task per update: PTB hands each update over at once
-    (max_concurrent_updates=1, so it creates no task of its own) and the chat's worker awaits
-    them in turn. With thousands of chat lines a second, a task, a semaphore and a lock per
-    update cost more than the line itself (bench/intake.py). `max_chats` chats run at a time;
-    the rest wait their turn.
-    """
+
+class PerChatProcessor(BaseUpdateProcessor):
+    """PTB's updates into the shared per-chat queues (bot/chatqueue.py): PTB hands each update
+    over at once (max_concurrent_updates=1, so it creates no task of its own)."""
 
     def __init__(self, max_chats: int = 256) -> None:
         super().__init__(1)
-        self._queues: dict[object, deque[tuple[float, Awaitable[Any]]]] = {}
-        self._workers: set[asyncio.Task] = set()
-        self._slots = asyncio.Semaphore(max_chats)
+        self._chats: ChatQueues[tuple[float, Awaitable[Any]]] = ChatQueues(
+            self._run, max_chats, discard=lambda item: item[1].close()
+        )
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = getattr(update, "effective_chat", None)
-        key = chat.id if chat is not None else None
-        queue = self._queues.get(key)
-        # The arrival time travels with the update (storage/drafthints.py ARRIVED).
-        item = (time.monotonic(), coroutine)
-        if queue is not None:
-            queue.append(item)
-            return
-        queue = self._queues[key] = deque([item])
-        task = asyncio.create_task(self._work(key, queue))
-        self._workers.add(task)
-        task.add_done_callback(self._workers.discard)
+        self._chats.put(chat.id if chat is not None else None, (time.monotonic(), coroutine))
 
-    async def _work(self, key: object, queue: deque[tuple[float, Awaitable[Any]]]) -> None:
-        try:
-            async with self._slots:
-                while queue:
-                    arrived, coroutine = queue.popleft()
-                    ARRIVED.set(arrived)
-                    try:
-                        await coroutine  # Application.process_update: errors go to its handlers
-                    except Exception:
-                        log.exception("update in chat %s failed", key)
-        finally:
-            self._queues.pop(key, None)
-            for _, coroutine in queue:  # cancelled at shutdown: close what never ran
-                coroutine.close()
+    @staticmethod
+    async def _run(item: tuple[float, Awaitable[Any]]) -> None:
+        arrived, coroutine = item
+        _ARRIVED.set(arrived)
+        await coroutine  # Application.process_update: errors go to its handlers
 
     async def idle(self) -> None:
         """Until every handed-over update has been handled (stop, tests)."""
-        while self._workers:
-            await asyncio.gather(*list(self._workers), return_exceptions=True)
+        await self._chats.idle()
 
     async def initialize(self) -> None:
         pass
@@ -130,14 +109,20 @@ def build_application(settings: Settings) -> Application:
 
 
 class TelegramBot:
-    """Owns the Application and the core; `start()` / `stop()` so tests and `run` share it."""
+    """The Telegram adapter: the Application feeding the core, `port` sending for it.
 
-    def __init__(self, settings: Settings, clock=None) -> None:
+    Give `core` to share the process's one core (bot/serve.py does, and runs its migrations and
+    outbox sender); without one the bot makes and runs its own (tests, a single platform)."""
+
+    def __init__(self, settings: Settings, clock=None, core: Woodpecker | None = None) -> None:
         self.settings = settings
         self.app = build_application(settings)
         self.port = TelegramPort(self.app.bot, on_migrated=self._migrated)
-        kwargs = {"clock": clock} if clock else {}
-        self.core = Woodpecker(settings, [self.port], **kwargs)
+        self._owns_core = core is None
+        if core is None:
+            core = Woodpecker(settings, **({"clock": clock} if clock else {}))
+        self.core = core
+        core.attach(self.port)
         self._stop = asyncio.Event()
         self._sender: asyncio.Task | None = None
         self.app.add_handler(
@@ -168,6 +153,7 @@ class TelegramBot:
         msg = to_incoming(update.message, me, me.username, me.id)
         if msg is None:
             return
+        msg.arrived = _ARRIVED.get()
         if msg.is_group and not msg.sender.is_chat_admin and self._asks_admin(msg):
             member = await me.get_chat_member(update.message.chat.id, update.message.from_user.id)
             if member.status in ("administrator", "creator"):
@@ -196,7 +182,8 @@ class TelegramBot:
             await self.app.bot.set_my_commands(commands, language_code=language)
 
     async def start(self) -> None:
-        await self.core.migrate()
+        if self._owns_core:
+            await self.core.migrate()
         await self.app.initialize()
         me = self.app.bot.bot
         if me.can_read_all_group_messages is False:
@@ -222,7 +209,8 @@ class TelegramBot:
             await self.app.updater.start_polling(
                 poll_interval=0, timeout=10, allowed_updates=ALLOWED_UPDATES
             )
-        self._sender = asyncio.create_task(self.core.sender.run(self._stop))
+        if self._owns_core:
+            self._sender = asyncio.create_task(self.core.sender.run(self._stop))
 
     async def stop(self) -> None:
         if self.app.updater.running:
@@ -235,4 +223,5 @@ class TelegramBot:
         if self._sender:
             await self._sender
         await self.app.shutdown()
-        await self.core.close()
+        if self._owns_core:
+            await self.core.close()

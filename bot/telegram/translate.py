@@ -8,9 +8,10 @@ from telegram import Bot, CallbackQuery, Message, MessageEntity
 from telegram.error import BadRequest
 
 from handlers.photos import MAX_BYTES, PhotoRejected
-from handlers.types import Incoming, Location, Photo, Sender
+from handlers.types import Capabilities, Incoming, Location, Photo, Sender
 
 PLATFORM = "telegram"
+CAN = Capabilities(slash_commands=True, buttons=True, edits=True, captions=True)
 ANONYMOUS_ADMIN_ID = 1087968824  # GroupAnonymousBot: an admin posting as the group
 
 
@@ -128,6 +129,7 @@ def to_incoming(message: Message, bot: Bot, bot_username: str, bot_id: int) -> I
         album_id=message.media_group_id,
         mentions_bot=_mentions(message, bot_username, bot_id),
         too_big=too_big,
+        can=CAN,
     )
 
 
@@ -149,4 +151,5 @@ def button_to_incoming(query: CallbackQuery) -> Incoming | None:
         chat_title=chat.title,
         command=action,
         args=number,
+        can=CAN,
     )

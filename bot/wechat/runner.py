@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
+import time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Woodpecker
+from bot.chatqueue import ChatQueues
 from bot.settings import Settings
 from bot.wechat.port import WeChatPort
 from bot.wechat.sdk import (
@@ -45,7 +46,13 @@ class WeChatBot:
     started and restarted in the background.
     """
 
-    def __init__(self, settings: Settings, clock=None, puppet: Puppet | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock=None,
+        puppet: Puppet | None = None,
+        core: Woodpecker | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock or utc_now
         self._own_puppet = puppet is None
@@ -59,13 +66,16 @@ class WeChatBot:
         )
         self.wechaty = Wechaty(options)
         self.port = WeChatPort(self.wechaty)
-        kwargs = {"clock": clock} if clock else {}
-        self.core = Woodpecker(settings, [self.port], **kwargs)
+        # Without a shared core (bot/serve.py gives one) the bot makes and runs its own.
+        self._owns_core = core is None
+        if core is None:
+            core = Woodpecker(settings, **({"clock": clock} if clock else {}))
+        self.core = core
+        core.attach(self.port)
         self._stop = asyncio.Event()
         self._arrivals: asyncio.Queue[asyncio.Future] = asyncio.Queue()
         self._loads = asyncio.Semaphore(MAX_CONCURRENT_LOADS)
-        self._rooms: dict[str, deque[Incoming]] = {}
-        self._workers: set[asyncio.Task] = set()
+        self._rooms: ChatQueues[Incoming] = ChatQueues(self._handle_one)
         self._tasks: list[asyncio.Task] = []
         self._pending = 0
         self._quiet = asyncio.Event()
@@ -127,27 +137,17 @@ class WeChatBot:
             if incoming is None:
                 self._finished()
                 continue
-            queue = self._rooms.get(incoming.chat_id)
-            if queue is None:
-                queue = self._rooms[incoming.chat_id] = deque()
-                task = asyncio.create_task(self._room_worker(incoming.chat_id, queue))
-                self._workers.add(task)
-                task.add_done_callback(self._workers.discard)
-            queue.append(incoming)
+            incoming.arrived = time.monotonic()
+            self._rooms.put(incoming.chat_id, incoming)
 
-    async def _room_worker(self, chat_id: str, queue: deque[Incoming]) -> None:
+    async def _handle_one(self, incoming: Incoming) -> None:
         try:
-            while queue:
-                incoming = queue.popleft()
-                try:
-                    await self.core.handle(incoming)
-                    self.handled += 1
-                except Exception:
-                    log.exception("message %s in %s failed", incoming.message_id, chat_id)
-                finally:
-                    self._finished()
+            await self.core.handle(incoming)
+            self.handled += 1
+        except Exception:
+            log.exception("message %s in %s failed", incoming.message_id, incoming.chat_id)
         finally:
-            del self._rooms[chat_id]
+            self._finished()
 
     async def settle(self) -> None:
         """Wait until every message delivered so far is handled and what it owed is sent."""
@@ -173,7 +173,8 @@ class WeChatBot:
             delay = min(delay * 2, 300.0)
 
     async def start(self) -> None:
-        await self.core.migrate()
+        if self._owns_core:
+            await self.core.migrate()
         await self.wechaty.init_puppet()  # binds Message, Room, Contact… to this puppet
         # wechaty caches Room and Contact objects in one class-wide pool shared by every
         # instance's bound subclasses: give this bot its own, or it gets another bot's objects.
@@ -186,7 +187,8 @@ class WeChatBot:
         puppet.on("logout", self._on_logout)
         puppet.on("error", self._on_error)
         self._tasks.append(asyncio.create_task(self._dispatch()))
-        self._tasks.append(asyncio.create_task(self.core.sender.run(self._stop)))
+        sender = self.core.sender.run(self._stop) if self._owns_core else self._stop.wait()
+        self._tasks.append(asyncio.create_task(sender))
         if self._own_puppet:
             self._tasks.append(asyncio.create_task(self._run_puppet()))
 
@@ -196,8 +198,7 @@ class WeChatBot:
         for task in (dispatcher, *rest):
             if task is not None:
                 task.cancel()
-        if self._workers:
-            await asyncio.gather(*list(self._workers), return_exceptions=True)
+        await self._rooms.idle()
         if sender is not None:
             await sender
         for task in (dispatcher, *rest):
@@ -207,4 +208,5 @@ class WeChatBot:
         if self._own_puppet:
             with contextlib.suppress(Exception):
                 await self.wechaty.puppet.stop()
-        await self.core.close()
+        if self._owns_core:
+            await self.core.close()

@@ -1,0 +1,66 @@
+"""What a ticket change owes people, settled by the unit of work before it commits: the card
+edited in its group, the reporter told privately, one threaded line in the group for
+resolution, rejection and merging, and the points that follow (handlers/awards.py)."""
+
+from __future__ import annotations
+
+from handlers import awards, cards, categories
+from handlers.i18n import normalise, t
+from handlers.outbox import CARD
+from handlers.types import Outgoing
+from storage.models import Chat, Member, Ticket
+
+GROUP_NOTICE = {"resolve": "group.resolved", "reject": "group.rejected", "dup": "group.duplicate"}
+
+
+async def settle(w) -> None:
+    """Turn every `TicketChanged` recorded in unit of work `w` into messages and points."""
+    for event in w.events:
+        ticket = await w.s.get(Ticket, event.ticket_id)
+        await notify_change(w, ticket, event.action, event.actor_pk, event.target, event.push)
+        await awards.after_change(w.s, w.deps, ticket, event.action)
+    w.events.clear()
+
+
+async def notify_change(w, ticket: Ticket, action: str, actor_pk, target=None, push=False) -> None:
+    """`push`: the bot changed it by itself (the SLA sweep), so quiet hours hold the messages."""
+    s, locale = w.s, w.locale
+    chat = await s.get(Chat, ticket.chat_pk)
+    reporter = await s.get(Member, ticket.reporter_pk)
+    card = Outgoing(
+        chat.platform,
+        chat.chat_id,
+        cards.card_text(ticket, locale),
+        buttons=cards.card_buttons(ticket, locale),
+        edit_message_id=CARD,
+    )
+    w.say(card, card_of=ticket.id, push=push)
+    if reporter.private_chat_id and reporter.id != actor_pk:
+        their = normalise(reporter.language, locale)
+        text = t(
+            "notice.changed",
+            their,
+            number=ticket.id,
+            category=categories.label(ticket.category, their),
+            state=cards.state_line(ticket, their),
+        )
+        w.say(Outgoing(chat.platform, reporter.private_chat_id, text), push=push)
+    if action in GROUP_NOTICE:
+        note = f"：{ticket.note}" if action == "resolve" and ticket.note else ""
+        text = t(
+            GROUP_NOTICE[action],
+            locale,
+            name=reporter.name,
+            number=ticket.id,
+            category=categories.label(ticket.category, locale),
+            note=note if action == "resolve" else ticket.note,
+            target=target,
+        )
+        out = Outgoing(
+            chat.platform,
+            chat.chat_id,
+            text,
+            reply_to=ticket.source_message_id,
+            mention_user_ids=[reporter.user_id],
+        )
+        w.say(out)
