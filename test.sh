@@ -13,4 +13,6 @@ if ! command -v initdb >/dev/null && ! compgen -G '/usr/lib/postgresql/*/bin/ini
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+# The layering in docs/architecture.md (pyproject.toml [tool.importlinter]).
+.venv/bin/lint-imports --no-cache
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -56,11 +56,17 @@ def attach_wecom(settings: Settings, core: Woodpecker) -> tuple[list[str], list[
     return [robot_id(k) for k in settings.wecom_webhook_keys], [pusher.aclose]
 
 
-async def serve(settings: Settings, core: Woodpecker | None = None) -> int:
+async def serve(
+    settings: Settings,
+    core: Woodpecker | None = None,
+    adapters: list[Adapter] | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Run until SIGINT/SIGTERM (or `stop`). Tests give the core and adapters they built."""
     core = core or Woodpecker(settings)
-    adapters = build_adapters(settings, core)
+    adapters = build_adapters(settings, core) if adapters is None else adapters
     robots, closers = attach_wecom(settings, core)
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):

@@ -6,12 +6,15 @@ from sqlalchemy import delete, select, update
 from sqlmodel import SQLModel
 
 from handlers.deps import Deps
+from handlers.uow import CHAT, Source, Work, perform
 from storage.models import Chat, Draft, Outbox, Photo
 
 
 async def migrate_chat(deps: Deps, platform: str, old_id: str, new_id: str) -> bool:
     """Move the chat's tickets, roles and queued messages to its new id (once; idempotent)."""
-    async with deps.db.write() as s:
+
+    async def run(w: Work) -> bool:
+        s = w.s
         by_id = select(Chat).where(Chat.platform == platform)
         old = (await s.execute(by_id.where(Chat.chat_id == old_id))).scalar_one_or_none()
         new = (await s.execute(by_id.where(Chat.chat_id == new_id))).scalar_one_or_none()
@@ -39,4 +42,7 @@ async def migrate_chat(deps: Deps, platform: str, old_id: str, new_id: str) -> b
             .where(Outbox.platform == platform, Outbox.chat_id == old_id, Outbox.sent_at.is_(None))
             .values(chat_id=new_id, reply_to=None)  # old message ids mean nothing in the new chat
         )
-    return True
+        return True
+
+    # The platform's own event (no message of a person): nothing to dedupe, nobody acting.
+    return await perform(deps, run, source=Source(CHAT, platform))

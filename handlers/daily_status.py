@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from handlers import cards, runs, workflow
 from handlers.deps import Deps
 from handlers.i18n import t
-from handlers.outbox import queue
 from handlers.periods import day_span, last_daily_fire, to_local
 from handlers.types import Outgoing
+from handlers.uow import SCHEDULER, Source, Work, perform
 from storage import scheduling
 from storage.models import Ticket
 
@@ -25,8 +25,10 @@ async def run_daily_status(deps: Deps, now: datetime) -> int:
     span = day_span(to_local(fire, cfg.timezone).date() - timedelta(days=1), cfg.timezone)
     if not await runs.should_run(deps, JOB, span.key, fire):
         return 0
-    late, sent = runs.is_late(now, fire), 0
-    async with deps.db.write() as s:
+    late = runs.is_late(now, fire)
+
+    async def run(w: Work) -> int:
+        s, sent = w.s, 0
         if not await scheduling.claim_run(s, JOB, span.key, scheduling.RUN, now, late):
             return 0  # another instance got here first
         new = await scheduling.counts_by_chat(s, Ticket.created_at, span.start, span.end)
@@ -42,10 +44,11 @@ async def run_daily_status(deps: Deps, now: datetime) -> int:
                 deps, span.first_day, new.get(pk, 0), resolved.get(pk, 0),
                 still_open.get(pk, []), now, late,
             )  # fmt: skip
-            queue(s, Outgoing(chat.platform, chat.chat_id, text), now, push=True)
+            w.say(Outgoing(chat.platform, chat.chat_id, text), push=True)
             sent += 1
-    deps.wake_outbox()
-    return sent
+        return sent
+
+    return await perform(deps, run, source=Source(SCHEDULER), now=now)
 
 
 def status_text(deps: Deps, day, new: int, resolved: int, open_tickets: list[Ticket], now, late):

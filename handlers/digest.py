@@ -11,9 +11,9 @@ from handlers import runs
 from handlers.deps import Deps
 from handlers.digest_render import render_png, render_text, render_xlsx
 from handlers.i18n import t
-from handlers.outbox import queue
 from handlers.periods import last_weekly_fire, previous_weeks, to_local, week_key, week_span
 from handlers.types import Attachment, Outgoing
+from handlers.uow import SCHEDULER, Source, Work, perform
 from storage import scheduling
 from storage.stats import WeekNumbers, week_numbers
 
@@ -91,8 +91,9 @@ async def run_weekly_digest(deps: Deps, now: datetime, robots: Iterable[str] = (
         return 0
     late = runs.is_late(now, fire)
     digest = await build(deps, week, now, late)
-    sent = 0
-    async with deps.db.write() as s:
+
+    async def run(w: Work) -> int:
+        s, sent = w.s, 0
         if not await scheduling.claim_run(s, JOB, week, scheduling.RUN, now, late):
             return 0  # another instance sent it meanwhile
         targets = [
@@ -102,8 +103,9 @@ async def run_weekly_digest(deps: Deps, now: datetime, robots: Iterable[str] = (
         for platform, chat_id, target in targets:
             if not await scheduling.claim_run(s, JOB, week, target, now, late):
                 continue
-            for message in messages(digest, platform, chat_id, deps.config.locale):
-                queue(s, message, now, push=True)
+            for message in messages(digest, platform, chat_id, w.locale):
+                w.say(message, push=True)
             sent += 1
-    deps.wake_outbox()
-    return sent
+        return sent
+
+    return await perform(deps, run, source=Source(SCHEDULER), now=now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from handlers.deps import Deps
+from handlers.uow import SCHEDULER, Source, Work, perform
 from storage import scheduling
 
 # A run this long after its time was missed (the bot was down): its messages say 补发 / late.
@@ -14,8 +15,11 @@ STARTED = ("scheduler", "start")
 
 async def mark_started(deps: Deps, now: datetime) -> None:
     """Note the scheduler's first start ever; runs due before it were never missed."""
-    async with deps.db.write() as s:
-        await scheduling.claim_run(s, *STARTED, scheduling.RUN, now)
+
+    async def run(w: Work) -> None:
+        await scheduling.claim_run(w.s, *STARTED, scheduling.RUN, w.now)
+
+    await perform(deps, run, source=Source(SCHEDULER), now=now)
 
 
 async def first_started(deps: Deps) -> datetime | None:
