@@ -10,9 +10,18 @@ from storage import repository as repo
 
 async def on_unreadable_location(msg: Incoming, deps: Deps) -> None:
     """A shared location arrived but its point could not be read: ask to resend, naming them."""
+    await _ask_again(msg, deps, "intake.location_unreadable")
+
+
+async def on_impossible_location(msg: Incoming, deps: Deps) -> None:
+    """A point no rider stands on (out of range, not a number, exactly 0,0): nothing is made."""
+    await _ask_again(msg, deps, "intake.location_impossible")
+
+
+async def _ask_again(msg: Incoming, deps: Deps, key: str) -> None:
     now = deps.clock()
     text = t(
-        "intake.location_unreadable",
+        key,
         deps.config.locale,
         name=msg.sender.name,
         minutes=deps.config.window_minutes,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from handlers import awards, cards, categories, workflow
 from handlers.arrival import arrival
 from handlers.deps import Deps
+from handlers.geo import labels, merge
 from handlers.i18n import normalise, t
 from handlers.outbox import CARD
 from handlers.types import Incoming, Outgoing
@@ -189,6 +190,8 @@ async def notify_change(
         edit_message_id=CARD,
     )
     repo.enqueue(s, card, now, card_of_ticket=ticket.id, push=push)
+    for out, card_of in await merge.after_change(s, deps, ticket, action):  # merged reports
+        repo.enqueue(s, out, now, card_of_ticket=card_of, push=push)
     category = categories.label(ticket.category, locale)
     if reporter.private_chat_id and reporter.id != actor_pk:
         their = normalise(reporter.language, locale)
@@ -253,6 +256,7 @@ async def describe(s, deps: Deps, number: int) -> str | None:
         lines.append(ticket.description)
     if ticket.address:
         lines.append(f"📍 {ticket.address}")
+    lines += [x for x in [labels.place_line(ticket, locale)] if x]
     lines.append(t("ticket.history", locale))
     for event, who in await repo.ticket_history(s, ticket.id):
         name = who.name if who else t("ticket.by_bot", locale)
