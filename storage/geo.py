@@ -84,15 +84,20 @@ async def merge_candidates(
     exclude_id: int | None = None,
 ) -> list[Ticket]:
     """Open tickets of `category` created since `since` in these cells (ix_ticket_geocell)."""
+    stmt = merge_candidates_stmt(cells, category, since, exclude_id)
+    return list((await session.execute(stmt)).scalars())
+
+
+def merge_candidates_stmt(
+    cells: Iterable[str], category: str, since: datetime, exclude_id: int | None = None
+):
     stmt = select(Ticket).where(
         Ticket.geocell.in_(list(cells)),
         Ticket.category == category,
         Ticket.created_at >= since,
         Ticket.status.in_(OPEN),
     )
-    if exclude_id is not None:
-        stmt = stmt.where(Ticket.id != exclude_id)
-    return list((await session.execute(stmt)).scalars())
+    return stmt if exclude_id is None else stmt.where(Ticket.id != exclude_id)
 
 
 async def report_counts(session: AsyncSession, ticket_id: int) -> tuple[int, int]:

@@ -83,7 +83,7 @@ async def announce_merge(
         reply_to=msg.message_id,
         mention_user_ids=[msg.sender.user_id] if msg.is_group else [],
     )
-    return [heard, *await card_edit(s, deps, original)]
+    return [(heard, None), *await card_edit(s, deps, original)]
 
 
 async def card_edit(s, deps: Deps, ticket: Ticket) -> list[Queued]:
