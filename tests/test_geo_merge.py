@@ -208,12 +208,14 @@ async def test_the_merge_lookup_reads_a_few_cells_through_the_index(bot):
     assert all(c in wide for c in cells)
     for lat, lon in [north(x) for x in (-49, 0, 49)] + [(SPOT[0], SPOT[1] + 49 * METRE * 1.17)]:
         assert store.geohash(lat, lon) in cells
-    stmt = store.merge_candidates_stmt(cells, "共享单车乱停", datetime(2026, 11, 17), exclude_id=1)
-    async with bot.db.read() as s:
-        compiled = stmt.compile(s.bind, compile_kwargs={"literal_binds": True})
-        plan = (await s.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))).all()
-    details = " ".join(str(row[-1]) for row in plan)
-    assert "ix_ticket_geocell" in details and "SCAN ticket" not in details
+    for radius in (50, 400, 2000):  # 4, ~40 and ~900 cells: the planner keeps to the cells
+        some = store.cells_around(*SPOT, radius)
+        stmt = store.merge_candidates_stmt(some, "共享单车乱停", datetime(2026, 11, 17), 1)
+        async with bot.db.read() as s:
+            compiled = stmt.compile(s.bind, compile_kwargs={"literal_binds": True})
+            plan = (await s.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))).all()
+        details = " ".join(str(row[-1]) for row in plan)
+        assert "USING INDEX ix_ticket_geocell" in details and "SCAN" not in details, details
 
 
 def test_cells_cover_the_circle_at_many_places():
