@@ -135,6 +135,13 @@ class Settings(BaseSettings):
             raise ValueError("OUTSIDE_CHAT must look like telegram:-1001234 or wechat:123@chatroom")
         return value or None
 
+    @field_validator("merge_radius_m", "merge_window_hours")
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        if not value >= 0:
+            raise ValueError("MERGE_RADIUS_M and MERGE_WINDOW_HOURS must be 0 or more")
+        return value
+
     @property
     def quiet(self) -> tuple[time, time] | None:
         if not self.quiet_hours.strip():

@@ -228,3 +228,16 @@ def test_cells_cover_the_circle_at_many_places():
                 dlat = 50 * math.cos(b) / 111_320
                 dlon = 50 * math.sin(b) / (111_320 * math.cos(math.radians(lat)))
                 assert store.geohash(lat + dlat, lon + dlon) in cells
+
+
+async def test_a_radius_of_zero_turns_merging_off(settings, chat, clock, laowang, xiaoli):
+    from bot.app import Woodpecker
+
+    off = Woodpecker(settings.model_copy(update={"merge_radius_m": 0}), [chat], clock=clock)
+    await off.migrate()
+    try:
+        await report(off, chat, laowang, seed=1)
+        said = await report(off, chat, xiaoli, seed=2)  # the very same spot
+        assert said[0].text.startswith("已登记 #2 共享单车乱停")
+    finally:
+        await off.close()

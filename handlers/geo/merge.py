@@ -31,9 +31,9 @@ Queued = tuple[Outgoing, int | None]
 async def find_match(s, deps: Deps, ticket: Ticket, now: datetime) -> Ticket | None:
     """The open ticket this new report repeats: same category, within the radius and the
     window, nearest first (then oldest). A report of unknown category (其他) merges nowhere."""
-    if ticket.category == categories.OTHER or ticket.geocell is None:
-        return None
     cfg = deps.config
+    if cfg.merge_radius_m <= 0 or ticket.category == categories.OTHER or ticket.geocell is None:
+        return None  # merging off, or a problem nobody can tell is the same
     cells = store.cells_around(ticket.lat, ticket.lon, cfg.merge_radius_m)
     found = await store.merge_candidates(
         s, cells, ticket.category, now - cfg.merge_window, exclude_id=ticket.id
