@@ -6,6 +6,7 @@ from bot.settings import Settings
 from handlers import router
 from handlers.config import Clock, utc_now
 from handlers.deps import Deps
+from handlers.geo import grids
 from handlers.outbox import OutboxSender
 from handlers.periods import quiet_until
 from handlers.ports import ChatPort
@@ -46,6 +47,7 @@ class Woodpecker:
 
     async def migrate(self) -> None:
         await upgrade(self.settings.database_url)
+        await grids.load_setting(self.deps, self.settings.grids_file)  # GRIDS_FILE, if changed
 
     async def handle(self, msg: Incoming) -> str | None:
         return await router.handle(msg, self.deps, privacy_warning=self.privacy_warning)

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot import digest_cli, manage, points_cli
+from bot import digest_cli, grids_cli, manage, points_cli
 from bot.settings import Settings
 
 
@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     manage.add_parsers(sub)
     digest_cli.add_parsers(sub)
     points_cli.add_parsers(sub)
+    grids_cli.register(sub)
     args = parser.parse_args(argv)
 
     settings = _settings()
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(manage.run(settings, args))
     if args.cmd in ("digest", "seed"):
         return asyncio.run(digest_cli.run(settings, args))
+    if getattr(args, "geo_command", None):
+        return asyncio.run(args.geo_command(settings, args))
     if args.cmd in points_cli.COMMANDS:
         return asyncio.run(points_cli.run(settings, args))
     if args.cmd == "db":

@@ -75,19 +75,23 @@ async def _render(deps: Deps, args: argparse.Namespace) -> int:
         stem.with_suffix(".txt").write_text(result.text + "\n", "utf-8")
         stem.with_suffix(".png").write_bytes(result.png)
         stem.with_suffix(".xlsx").write_bytes(result.xlsx)
+        if result.map_png is not None:
+            out.joinpath(f"{stem.name}-map.png").write_bytes(result.map_png)
 
     await asyncio.to_thread(write)
     print(result.text)
-    print(f"\n→ {stem}.txt .png .xlsx")
+    print(f"\n→ {stem}.txt .png .xlsx" + (" -map.png" if result.map_png else ""))
     return 0
 
 
 async def _seed(settings: Settings, args: argparse.Namespace) -> int:
     from bot.seed import Plan, seed
+    from bot.seed_geo import add_sample_grids
 
     end = utc_now().replace(minute=0, second=0, microsecond=0)
     plan = Plan(args.tickets, args.groups, args.riders, args.weeks * 7, end)
     await asyncio.to_thread(seed, Path(args.db), plan)
+    await asyncio.to_thread(add_sample_grids, Path(args.db))  # the sample 网格, tickets placed
     print(f"{args.tickets} tickets over {args.weeks} weeks → {args.db}")
     print(f"woodpecker digest --db {args.db} --out data/digests")
     return 0

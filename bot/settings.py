@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     telegram_rate_limit: bool = True
 
+    grids_file: str | None = None
+    outside_chat: str | None = None
+    merge_radius_m: float = 50
+    merge_window_hours: float = 72
+
     wechaty_puppet_service_token: str | None = None
     wechaty_puppet_service_endpoint: str | None = None
     wecom_webhook_keys: Annotated[list[str], NoDecode] = []
@@ -120,6 +125,23 @@ class Settings(BaseSettings):
             raise ValueError("DIGEST_WEEKDAY must be mon, tue, wed, thu, fri, sat or sun")
         return value.strip().lower()[:3]
 
+    @field_validator("outside_chat")
+    @classmethod
+    def _chat_ref(cls, value: str | None) -> str | None:
+        from handlers.geo.coords import parse_chat_ref
+
+        value = (value or "").strip()
+        if value and parse_chat_ref(value) is None:
+            raise ValueError("OUTSIDE_CHAT must look like telegram:-1001234 or wechat:123@chatroom")
+        return value or None
+
+    @field_validator("merge_radius_m", "merge_window_hours")
+    @classmethod
+    def _not_negative(cls, value: float) -> float:
+        if not value >= 0:
+            raise ValueError("MERGE_RADIUS_M and MERGE_WINDOW_HOURS must be 0 or more")
+        return value
+
     @property
     def quiet(self) -> tuple[time, time] | None:
         if not self.quiet_hours.strip():
@@ -142,6 +164,9 @@ class Settings(BaseSettings):
             digest_weekday=WEEKDAYS.index(self.digest_weekday),
             digest_at=_hhmm(self.digest_time),
             quiet_hours=self.quiet,
+            outside_chat=self.outside_chat,
+            merge_radius_m=self.merge_radius_m,
+            merge_window=timedelta(hours=self.merge_window_hours),
         )
 
     def warn_if_open(self) -> None:

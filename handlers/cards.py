@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from handlers import categories, workflow
+from handlers.geo import labels
 from handlers.i18n import t
 from handlers.maps import amap_url
 from handlers.types import Button
@@ -37,7 +38,8 @@ def card_text(ticket: Ticket, locale: str) -> str:
     label = categories.label(ticket.category, locale)
     head = t("intake.registered", locale, number=ticket.id, category=label)
     link = amap_url(ticket.lat, ticket.lon, t("intake.map_link_name", locale, number=ticket.id))
-    return f"{head}\n{t('card.state', locale, state=state_line(ticket, locale))}\n📍 {link}"
+    text = f"{head}\n{t('card.state', locale, state=state_line(ticket, locale))}\n📍 {link}"
+    return text + (f"\n{place}" if (place := labels.place_line(ticket, locale)) else "")
 
 
 def card_buttons(ticket: Ticket, locale: str) -> list[Button]:

@@ -25,6 +25,7 @@ NUMBERED_WORDS = {
     "确认解决": "close",
     "工单": "ticket",
     "兑换": "redeem",  # 兑换 3: reward number 3 (a bare 兑换 lists the rewards)
+    "拆分": "split",  # 拆分 23: undo a merge, #23 is a ticket of its own again
 }
 # A whole message that is just the word.
 BARE_WORDS = {
@@ -43,6 +44,9 @@ BARE_WORDS = {
     "我的站点": "company",
     "订阅周报": "subscribe_digest",
     "退订周报": "unsubscribe_digest",
+    "附近驿站": "nearby",
+    "驿站": "nearby",
+    "找驿站": "nearby",
 }
 # 核销 K7MX9Q confirms a redemption code (确认 N already confirms a ticket solved).
 CODE_WORDS = {

@@ -33,6 +33,11 @@ class CoreConfig:
     digest_weekday: int = 0  # Monday
     digest_at: time = time(9, 0)
     quiet_hours: tuple[time, time] | None = (time(22, 0), time(7, 0))
+    # Geography (handlers/geo): where a report outside every grid also goes (a chat reference,
+    # `telegram:<id>`), and how near and how recent an open ticket must be to merge a report.
+    outside_chat: str | None = None
+    merge_radius_m: float = 50.0
+    merge_window: timedelta = timedelta(hours=72)
 
     def is_admin(self, platform: str, user_id: str) -> bool:
         return user_id in self.admin_ids or f"{platform}:{user_id}" in self.admin_ids

@@ -5,6 +5,7 @@ resolution, rejection and merging, and the points that follow (handlers/awards.p
 from __future__ import annotations
 
 from handlers import awards, cards, categories
+from handlers.geo import merge
 from handlers.i18n import normalise, t
 from handlers.outbox import CARD
 from handlers.types import Outgoing
@@ -35,6 +36,8 @@ async def notify_change(w, ticket: Ticket, action: str, actor_pk, target=None, p
         edit_message_id=CARD,
     )
     w.say(card, card_of=ticket.id, push=push)
+    for out, card_of in await merge.after_change(s, w.deps, ticket, action):  # merged reports
+        w.say(out, card_of=card_of, push=push)
     if reporter.private_chat_id and reporter.id != actor_pk:
         their = normalise(reporter.language, locale)
         text = t(

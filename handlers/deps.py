@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from handlers.config import Clock, CoreConfig, utc_now
 from storage.db import Database
@@ -20,3 +21,5 @@ class Deps:
     wake_outbox: Callable[[], None] = lambda: None
     # Chats seen enabled (`enabled` is never taken back, so remembering it is never wrong).
     served_chats: set[tuple[str, str]] = field(default_factory=set)
+    # This process's spatial index of the grids (handlers/geo/grids.current), rebuilt on import.
+    grid_index: Any = None

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from handlers import runs
 from handlers.deps import Deps
 from handlers.digest_render import render_png, render_text, render_xlsx
+from handlers.geo import hotmap
 from handlers.i18n import t
 from handlers.periods import last_weekly_fire, previous_weeks, to_local, week_key, week_span
 from handlers.types import Attachment, Outgoing
@@ -29,6 +30,7 @@ class Digest:
     text: str
     png: bytes
     xlsx: bytes
+    map_png: bytes | None = None  # the hotspot map, when grids are loaded (handlers/geo/hotmap)
 
 
 async def numbers(deps: Deps, week: str) -> WeekNumbers:
@@ -50,7 +52,7 @@ async def build(deps: Deps, week: str, now: datetime, late: bool = False) -> Dig
     text = render_text(w, cfg.locale, cfg.timezone, days, late)
     png = await asyncio.to_thread(render_png, w, cfg.locale, cfg.timezone, late)
     xlsx = await asyncio.to_thread(render_xlsx, w, cfg.locale, cfg.timezone, days)
-    return Digest(w.week, w, text, png, xlsx)
+    return Digest(w.week, w, text, png, xlsx, await hotmap.week_map(deps, w.week, w.start, w.end))
 
 
 def due(deps: Deps, now: datetime) -> tuple[datetime, str]:
@@ -71,6 +73,14 @@ def messages(digest: Digest, platform: str, chat_id: str, locale: str) -> list[O
             attachment=Attachment("photo", f"woodpecker-{digest.week}.png", digest.png),
         ),
     ]
+    if digest.map_png is not None:
+        caption = t("digest.map_caption", locale, week=digest.week)
+        name = f"woodpecker-{digest.week}-map.png"
+        out.append(
+            Outgoing(
+                platform, chat_id, caption, attachment=Attachment("photo", name, digest.map_png)
+            )
+        )
     if platform != WECOM:
         out.append(
             Outgoing(

@@ -6,8 +6,9 @@ import asyncio
 import logging
 from datetime import datetime
 
-from handlers import cards, categories, recycled
+from handlers import categories, recycled
 from handlers.deps import Deps
+from handlers.geo import place
 from handlers.i18n import t
 from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto, process
 from handlers.types import Incoming, Outgoing
@@ -152,15 +153,11 @@ async def _apply(
         has_photo = bool(photos) or await repo.draft_photo_count(s, draft.id) > 0
         if has_photo and draft.lat is not None:
             ticket = await _open_ticket(s, msg, draft, chat.id, member.id, now, cfg.pair_window)
+            # Its grid, its group, a merge into an open ticket of the same problem (geo/place.py).
+            queued = await place.on_new_ticket(s, deps, msg, ticket, now)
             await recycled.check(s, deps, ticket, now)
-            card = Outgoing(
-                platform=msg.platform,
-                chat_id=msg.chat_id,
-                text=cards.card_text(ticket, locale),
-                reply_to=msg.message_id,
-                buttons=cards.card_buttons(ticket, locale),
-            )
-            w.say(card, card_of=ticket.id)
+            for out, card_of in queued:
+                w.say(out, card_of=card_of)
             return True
         if rejection:
             reply(t(rejection, locale, name=name), mention=True)

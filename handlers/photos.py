@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from handlers.geo.coords import plausible
 from handlers.phash import dhash
 from handlers.types import Location
 
@@ -59,7 +60,7 @@ def _gps_location(exif: Image.Exif) -> Location | None:
         lat_v = -lat_v
     if str(lon_ref).upper().startswith("W"):
         lon_v = -lon_v
-    if not (-90 <= lat_v <= 90 and -180 <= lon_v <= 180) or (lat_v == 0 and lon_v == 0):
+    if not plausible(lat_v, lon_v):  # a camera without a fix writes 0,0
         return None
     return Location(lat=lat_v, lon=lon_v)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from handlers import help, intake, notices, points, rewards, roles, subscriptions, tickets
 from handlers.commands import TICKET_ACTIONS, recognise
 from handlers.deps import Deps
+from handlers.geo import merge, stations
+from handlers.geo.coords import plausible
 from handlers.types import Incoming
 
 HELP_COMMANDS = {"help", "start", "帮助"}
@@ -22,6 +24,8 @@ COMMANDS = {
     "rewards": rewards.on_rewards,
     "redeem": rewards.on_redeem,
     "confirm": rewards.on_confirm,
+    "split": merge.on_split,
+    "nearby": stations.on_nearby,
 }
 # What works in a group before it is enabled (an officials' chat is no served courier group).
 UNSERVED_OK = {"enable", "subscribe_digest", "unsubscribe_digest", *HELP_COMMANDS}
@@ -46,6 +50,10 @@ async def handle(msg: Incoming, deps: Deps, privacy_warning: bool = False) -> st
         await COMMANDS[msg.command](msg, deps)
     elif msg.location_unreadable:
         await notices.on_unreadable_location(msg, deps)
+    elif msg.location and not plausible(msg.location.lat, msg.location.lon):
+        await notices.on_impossible_location(msg, deps)
+    elif msg.location and await stations.on_location(msg, deps):
+        return None  # it answered a /nearby
     else:
         await intake.on_message(msg, deps)
     return None

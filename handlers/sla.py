@@ -33,12 +33,17 @@ async def run_sla_sweep(deps: Deps, now: datetime) -> int:
 
 async def _sweep(w: Work) -> int:
     cfg, s, now, acted = w.config, w.s, w.now, 0
-    waiting = await scheduling.sla_candidates(s, (workflow.NEW,), now - cfg.sla_accept, ACCEPT)
+    # A 高频 ticket (reported by several riders) reaches each threshold in half the time.
+    waiting = await scheduling.sla_candidates(
+        s, (workflow.NEW,), now - cfg.sla_accept, ACCEPT, hot_before=now - cfg.sla_accept / 2
+    )
     reminders: dict[int, list[Ticket]] = {}
     for ticket in waiting:
         if await scheduling.mark_sla(s, ticket.id, ACCEPT, now):
             reminders.setdefault(ticket.chat_pk, []).append(ticket)
-    late = await scheduling.sla_candidates(s, workflow.OPEN, now - cfg.sla_resolve, RESOLVE)
+    late = await scheduling.sla_candidates(
+        s, workflow.OPEN, now - cfg.sla_resolve, RESOLVE, hot_before=now - cfg.sla_resolve / 2
+    )
     escalated: dict[int, list[tuple[Ticket, bool]]] = {}
     for candidate in late:
         if not await scheduling.mark_sla(s, candidate.id, RESOLVE, now):

@@ -11,6 +11,7 @@ from handlers import authority, cards, workflow
 from handlers.commands import spoken
 from handlers.consequences import GROUP_NOTICE
 from handlers.deps import Deps
+from handlers.geo import labels
 from handlers.i18n import t
 from handlers.transition import move
 from handlers.types import Incoming, Sender
@@ -170,6 +171,7 @@ async def describe(s, deps: Deps, number: int) -> str | None:
         lines.append(ticket.description)
     if ticket.address:
         lines.append(f"📍 {ticket.address}")
+    lines += [x for x in [labels.place_line(ticket, locale)] if x]
     lines.append(t("ticket.history", locale))
     for event, who in await repo.ticket_history(s, ticket.id):
         name = who.name if who else t("ticket.by_bot", locale)

@@ -55,6 +55,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_resolved_cover", "resolved_at", "created_at", "chat_pk", "category"),
         # Rejected and merged tickets by when they were closed.
         Index("ix_ticket_status_closed", "status", "closed_at", "created_at", "chat_pk"),
+        # One problem, one ticket: recent reports of a category in a few geohash cells.
+        Index("ix_ticket_geocell", "geocell", "category", "created_at"),
+        Index("ix_ticket_duplicate_of", "duplicate_of"),
     )
     id: int | None = Field(default=None, primary_key=True)
     chat_pk: int = Field(foreign_key="chat.id")
@@ -78,6 +81,14 @@ class Ticket(SQLModel, table=True):
     accepted_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True, index=True))
     resolved_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True, index=True))
     closed_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    # Where it is (handlers/geo): the grid covering it and that grid's street and district,
+    # or `outside` every loaded grid (区域外). Names, as in the grids file.
+    grid: str | None = Field(default=None, max_length=64)
+    street: str | None = Field(default=None, max_length=64)
+    district: str | None = Field(default=None, max_length=64)
+    outside: bool = False
+    geocell: str | None = Field(default=None, max_length=12)  # geohash (storage/geo.py)
+    reporters: int = 1  # riders who reported this problem (itself and its merged duplicates)
 
 
 class TicketEvent(SQLModel, table=True):
@@ -307,3 +318,57 @@ class PointEntry(SQLModel, table=True):
     actor_pk: int | None = Field(default=None, foreign_key="member.id")  # None: the bot itself
     note: str | None = None
     at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Grid(SQLModel, table=True):
+    """One area of the micro-grid model (微网格): a 网格, 街道 or 区 from the grids file.
+
+    An import replaces every row at once (handlers/geo/grids.py); `geometry` is the WGS-84
+    polygon as hex WKB, the box beside it lets a map or a query skip it cheaply.
+    """
+
+    __table_args__ = (UniqueConstraint("name", name="uq_grid_name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    level: str = Field(max_length=8)  # 网格, 街道, 区
+    parent: str | None = Field(default=None, max_length=64)
+    chat: str | None = Field(default=None, max_length=96)  # telegram:<id> or wechat:<room>
+    geometry: str
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+
+class GridVersion(SQLModel, table=True):
+    """One row, bumped by every import: a process rebuilds its spatial index when it changes."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = 0
+    digest: str | None = Field(default=None, max_length=64)  # sha256 of the file loaded
+    source: str | None = Field(default=None, max_length=256)
+    imported_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Station(SQLModel, table=True):
+    """A friendly station (友好服务阵地, 骑手驿站) riders may rest at; WGS-84."""
+
+    __table_args__ = (Index("ix_station_lat_lon", "lat", "lon"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    address: str | None = Field(default=None, max_length=256)
+    services: str | None = Field(default=None, max_length=256)  # 饮水、充电、微波炉、厕所
+    hours: str | None = Field(default=None, max_length=64)
+    lat: float
+    lon: float
+
+
+class NearbyRequest(SQLModel, table=True):
+    """Someone said /nearby (附近驿站) and the bot waits for their location, until it expires."""
+
+    __table_args__ = (UniqueConstraint("platform", "chat_id", "user_id", name="uq_nearbyrequest"),)
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    user_id: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_column=_dt(nullable=False))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.geo import HOT_REPORTERS
 from storage.models import Chat, DigestSubscription, JobRun, Member, Role, SlaMark, Ticket
 from storage.repository import insert_new
 
@@ -53,13 +54,21 @@ async def mark_sla(session: AsyncSession, ticket_id: int, threshold: str, now: d
 
 
 async def sla_candidates(
-    session: AsyncSession, statuses: tuple[str, ...], created_before: datetime, threshold: str
+    session: AsyncSession,
+    statuses: tuple[str, ...],
+    created_before: datetime,
+    threshold: str,
+    hot_before: datetime | None = None,
 ) -> list[Ticket]:
-    """Tickets in `statuses` older than the cut that this threshold has not acted on yet."""
+    """Tickets in `statuses` older than the cut that this threshold has not acted on yet;
+    a 高频 one (HOT_REPORTERS riders or more) already when older than `hot_before`."""
     marked = exists().where(SlaMark.ticket_id == Ticket.id, SlaMark.threshold == threshold)
+    due = Ticket.created_at <= created_before
+    if hot_before is not None:
+        due = or_(due, and_(Ticket.reporters >= HOT_REPORTERS, Ticket.created_at <= hot_before))
     stmt = (
         select(Ticket)
-        .where(Ticket.status.in_(statuses), Ticket.created_at <= created_before, ~marked)
+        .where(Ticket.status.in_(statuses), due, ~marked)
         .order_by(Ticket.chat_pk, Ticket.id)
     )
     return list((await session.execute(stmt)).scalars())

@@ -46,7 +46,8 @@ async def report(
     """A rider reports with a picture of its own; returns the ticket number."""
     fid = f"pic{next(_files)}"
     api.add_file(fid, data or scene(seed), file_unique_id=f"u-{fid}")
-    api.push_update(tu.location(rider, *SPOT, chat=chat))
+    # Each report its own spot, ~220 m apart: reports of one place would merge (handlers/geo).
+    api.push_update(tu.location(rider, SPOT[0] + seed * 0.002, SPOT[1], chat=chat))
     said = await say(api, tu.photo(rider, fid, caption=caption, chat=chat), chat)
     [ack] = [s["text"] for s in said if s["text"].startswith("已登记")]
     return int(ack.split("#")[1].split(" ")[0])

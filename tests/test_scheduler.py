@@ -36,7 +36,8 @@ def utc(local: str) -> datetime:
 
 
 async def report(bot, chat, user, n: int = 0) -> int:
-    await send(bot, chat, user, location=SPOT)
+    # Each report its own spot, ~220 m apart: reports of one place would merge (handlers/geo).
+    await send(bot, chat, user, location=(SPOT[0] + n * 0.002, SPOT[1]))
     [ack] = await send(bot, chat, user, photos=[jpeg(n)], text="井盖坏了")
     return int(ack.text.split("#")[1].split(" ")[0])
 

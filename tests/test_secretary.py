@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from sqlalchemy import func, select
 
@@ -15,6 +17,7 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.images import jpeg
 
 SPOT = (31.40512, 121.48931)
+_spots = itertools.count()
 ADMIN = tu.user(9001, "运营")
 PENG = tu.user(9002, "彭文兴")  # the street's secretary, "老大"
 ZHOU = tu.user(9003, "周书记")  # a second secretary
@@ -72,7 +75,8 @@ async def say(api, update: dict, chat: dict | None = None) -> list[dict]:
 async def report(api, rider: dict, fid: str, caption: str = "井盖坏了") -> tuple[int, int]:
     """A rider reports; returns (ticket number, the card's message id)."""
     api.add_file(fid, jpeg(abs(hash(fid)) % 200), file_unique_id=f"u-{fid}")
-    api.push_update(tu.location(rider, *SPOT))
+    # Each report its own spot, ~220 m apart: reports of one place would merge (handlers/geo).
+    api.push_update(tu.location(rider, SPOT[0] + next(_spots) * 0.002, SPOT[1]))
     [ack] = await say(api, tu.photo(rider, fid, caption=caption))
     number = int(ack["text"].split("#")[1].split(" ")[0])
     return number, ack["message_id"]

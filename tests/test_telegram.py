@@ -222,7 +222,7 @@ async def test_start_sets_commands_and_warns_admins_when_privacy_mode_hides_phot
     try:
         commands = fake.calls("setMyCommands")
         assert [[c["command"] for c in call["commands"]] for call in commands] == [
-            ["report", "points", "rank", "rewards", "tickets", "help", "start"]
+            ["report", "points", "rank", "rewards", "tickets", "nearby", "help", "start"]
         ] * 2  # Chinese by default, English for `en`
         assert commands[1]["language_code"] == "en" and commands[1]["commands"][1] == {
             "command": "points",

@@ -33,7 +33,7 @@ from handlers.i18n import t
 log = logging.getLogger(__name__)
 
 # What a rider finds behind the "/" button; the secretary's commands are on the cards.
-MENU = ("report", "points", "rank", "rewards", "tickets", "help", "start")
+MENU = ("report", "points", "rank", "rewards", "tickets", "nearby", "help", "start")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 
 

@@ -13,8 +13,7 @@ import html
 import math
 import re
 
-import eviltransform
-
+from handlers.geo.coords import gcj02_to_wgs84, plausible
 from handlers.types import Location
 
 _TAG = re.compile(r"<\s*location\b(?P<attrs>[^<>]*?)/?\s*>", re.IGNORECASE | re.DOTALL)
@@ -50,11 +49,6 @@ def _number(value: str | None) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def gcj02_to_wgs84(lat: float, lon: float) -> tuple[float, float]:
-    """Exact inverse of China's GCJ-02 shift (unchanged outside China)."""
-    return eviltransform.gcj2wgs_exact(lat, lon)
-
-
 def parse_location(text: str | None) -> Location | None:
     """The WGS-84 point and place name in a WeChat location message, or None if unreadable."""
     if not text:
@@ -67,7 +61,7 @@ def parse_location(text: str | None) -> Location | None:
         return None
     if abs(lat) > 90 and abs(lon) <= 90:  # a puppet that wrote them the other way round
         lat, lon = lon, lat
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+    if not plausible(lat, lon):
         return None
     lat, lon = gcj02_to_wgs84(lat, lon)
     names: list[str] = []

@@ -1,0 +1,1 @@
+"""Geography: grids and levels (微网格), a ticket's place, merged reports, rest stations."""
