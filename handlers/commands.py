@@ -54,6 +54,17 @@ CODE_WORDS = {
     "我的站点": "company",
 }
 
+
+def example(command: str, args: str, slash: bool) -> str:
+    """How to type `command` here: `/accept 17` where the platform has slash commands, else the
+    word riders type (`受理 17`): WeChat has no slash commands to discover."""
+    word = next(
+        (w for w, c in (*NUMBERED_WORDS.items(), *CODE_WORDS.items()) if c == command), None
+    )
+    head = f"/{command}" if slash or word is None else word
+    return f"{head} {args}".strip()
+
+
 _NUMBERED = re.compile(r"^\s*(\S+?)\s*#?(\d+)(?:\s+(.*))?\s*$", re.S)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers import awards, cards, categories, workflow
+from handlers import awards, cards, categories, commands, workflow
 from handlers.arrival import arrival
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
@@ -73,7 +73,7 @@ async def on_action(msg: Incoming, deps: Deps, via_button: bool = False) -> str 
             return text
 
         if cmd.number is None:
-            example = f"/{cmd.action} 17" if msg.platform == "telegram" else f"{cmd.action} 17"
+            example = commands.example(cmd.action, "17", msg.slash_commands)
             feedback = answer(t("workflow.usage", locale, example=example))
         else:
             feedback = await _act(s, deps, msg, cmd, chat, actor, answer, via_button)
@@ -95,7 +95,8 @@ async def _act(
     if cmd.action == "dup":
         original = await s.get(Ticket, cmd.target) if cmd.target else None
         if original is None or original.id == ticket.id or original.status == workflow.DUPLICATE:
-            return answer(t("workflow.bad_duplicate", locale, number=number))
+            example = commands.example("dup", str(number), msg.slash_commands)
+            return answer(t("workflow.bad_duplicate", locale, example=example))
     caps = await capacities(s, deps, msg, chat, actor, ticket)
     decision = workflow.decide(
         cmd.action,
@@ -119,6 +120,7 @@ async def _act(
                 status=cards.status_label(ticket.status, locale),
                 allowed="、".join(allowed) or t("workflow.nothing_allowed", locale),
                 days=deps.config.reopen_window.days,
+                example=commands.example(cmd.action, str(number), msg.slash_commands),
             )
         )
     from_status = ticket.status
@@ -279,7 +281,11 @@ async def on_show(msg: Incoming, deps: Deps) -> None:
             text = (
                 t("workflow.no_ticket", locale, number=head)
                 if head.isdigit()
-                else t("workflow.usage", locale, example="/ticket 17")
+                else t(
+                    "workflow.usage",
+                    locale,
+                    example=commands.example("ticket", "17", msg.slash_commands),
+                )
             )
         repo.enqueue(s, Outgoing(msg.platform, msg.chat_id, text, reply_to=msg.message_id), now)
     deps.wake_outbox()

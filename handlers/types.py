@@ -65,6 +65,8 @@ class Incoming:
     mentions_bot: bool = False
     too_big: bool = False  # the platform refused the file (e.g. Telegram's 20 MB download cap)
     location_unreadable: bool = False  # a shared location the adapter could not read
+    # The platform takes /commands (Telegram, the console); else hints name the words (受理 17).
+    slash_commands: bool = False
 
 
 @dataclass(frozen=True)

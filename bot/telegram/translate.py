@@ -128,6 +128,7 @@ def to_incoming(message: Message, bot: Bot, bot_username: str, bot_id: int) -> I
         album_id=message.media_group_id,
         mentions_bot=_mentions(message, bot_username, bot_id),
         too_big=too_big,
+        slash_commands=True,
     )
 
 
@@ -149,4 +150,5 @@ def button_to_incoming(query: CallbackQuery) -> Incoming | None:
         chat_title=chat.title,
         command=action,
         args=number,
+        slash_commands=True,
     )
