@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        # httpx logs every request's URL at INFO, and a Telegram URL holds the bot's token.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
         return asyncio.run(args.run(settings, args))
     except KeyboardInterrupt:
         print("已中断 / interrupted", file=sys.stderr)

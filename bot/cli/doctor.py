@@ -12,7 +12,9 @@ import asyncio
 import os
 import shutil
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,22 +48,28 @@ def register(sub: argparse._SubParsersAction) -> None:
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     failed = False
     for check in _checks(settings, args):
-        for result in await check:
+        for result in await check():
             print(result.line(), flush=True)
             failed |= result.ok is False
     return 1 if failed else 0
 
 
-def _checks(settings: Settings, args: argparse.Namespace) -> list:
-    checks = [_settings(settings), _database(settings, args), _media(settings), _fonts()]
+def _checks(settings: Settings, args: argparse.Namespace) -> list[Callable[[], Awaitable]]:
+    """The checks that apply here, in the order they print; each returns its lines."""
+    checks = [
+        partial(_settings, settings),
+        partial(_database, settings, args),
+        partial(_media, settings),
+        _fonts,
+    ]
     if settings.telegram_bot_token:
-        checks.append(_telegram(settings))
+        checks.append(partial(_telegram, settings))
     if settings.wechat_enabled:
-        checks.append(_wechat(settings))
+        checks.append(partial(_wechat, settings))
     if settings.wecom_webhook_keys:
-        checks.append(_wecom(settings))
+        checks.append(partial(_wecom, settings))
     if not (settings.telegram_bot_token or settings.wechat_enabled):
-        checks.append(_no_platform())
+        checks.append(_no_platform)
     return checks
 
 
@@ -121,15 +129,12 @@ async def _database(settings: Settings, args: argparse.Namespace) -> list[Check]
         return [Check(False, name, str(e), "fix DATABASE_URL in .env or the environment")]
     where = str(path) if path else common.shown(url)
     if path is not None and not path.exists():
-        return [
-            Check(
-                False,
-                name,
-                f"no database file {path}",
-                "./run.sh makes data/woodpecker.db at its first start; "
-                f"else woodpecker db upgrade --db {path} --create",
-            )
-        ]
+        if url == common.DEFAULT_DATABASE_URL and not args.db:
+            fix = "./run.sh makes it at the bot's first start (or: woodpecker db upgrade --create)"
+        else:
+            fix = f"check {source} for a typo; to start a new database there: "
+            fix += f"woodpecker db upgrade{' --db ' + args.db if args.db else ''} --create"
+        return [Check(False, name, f"no database file {path}", fix)]
     try:
         current, head = await asyncio.wait_for(_revisions(url), TIMEOUT)
     except Exception as e:
@@ -194,7 +199,7 @@ def _media_check(media: Path) -> Check:
         state = "writable"
     else:
         writable = os.access(existing, os.W_OK | os.X_OK)
-        state = f"not there yet, made at the first photo in {existing}"
+        state = f"not there yet, made at the first photo ({existing} is writable)"
     if not writable:
         return Check(False, name, f"{media} is not writable", fix_dir)
     free = shutil.disk_usage(existing).free
@@ -227,6 +232,7 @@ async def _fonts() -> list[Check]:
 
 async def _telegram(settings: Settings) -> list[Check]:
     from telegram import Bot
+    from telegram import error as tg
     from telegram.request import HTTPXRequest
 
     bot = Bot(
@@ -238,6 +244,25 @@ async def _telegram(settings: Settings) -> list[Check]:
     try:
         await bot.initialize()  # getMe: is the token valid?
         info = await bot.get_webhook_info()
+    except tg.InvalidToken:
+        return [
+            Check(
+                False,
+                "Telegram 令牌 token",
+                "Telegram rejected TELEGRAM_BOT_TOKEN",
+                "copy it again from @BotFather (/mybots → API Token)",
+            )
+        ]
+    except tg.NetworkError:
+        api = "/".join(settings.telegram_base_url.split("/")[:3])  # not the path: no token
+        return [
+            Check(
+                False,
+                "Telegram",
+                f"cannot reach the Bot API at {api}",
+                "check the network or proxy, and TELEGRAM_BASE_URL",
+            )
+        ]
     except Exception as e:
         sentence = explain(e, telegram_url=settings.telegram_base_url)
         return [Check(False, "Telegram", sentence, "then run woodpecker doctor again")]
