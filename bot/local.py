@@ -60,23 +60,15 @@ class LocalChat:
         """Number on from the messages this chat already has in `db`. A new session numbering
         from 1 again would look like redeliveries of the last one's messages, which the core
         rightly ignores (a second console session answered nothing)."""
-
-        async def highest(s) -> tuple[int, int]:
-            riders = await s.execute(
-                select(ProcessedMessage.message_id).where(
-                    ProcessedMessage.platform == self.platform,
-                    ProcessedMessage.chat_id == self.chat_id,
-                )
-            )
-            bots = await s.execute(
-                select(Outbox.sent_message_id).where(
-                    Outbox.platform == self.platform, Outbox.sent_message_id.is_not(None)
-                )
-            )
-            return _top(riders.scalars()), _top(bots.scalars())
-
+        riders = select(ProcessedMessage.message_id).where(
+            ProcessedMessage.platform == self.platform, ProcessedMessage.chat_id == self.chat_id
+        )
+        bots = select(Outbox.sent_message_id).where(
+            Outbox.platform == self.platform, Outbox.sent_message_id.is_not(None)
+        )
         async with db.read() as s:
-            rider, bot = await highest(s)
+            rider = _top((await s.execute(riders)).scalars())
+            bot = _top((await s.execute(bots)).scalars())
         self._ids = itertools.count(rider + 1)
         self._bot_ids = itertools.count(max(bot + 1, FIRST_BOT_ID))
 

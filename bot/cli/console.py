@@ -22,7 +22,7 @@ from bot.cli.demo_images import street_photo
 from bot.cli.transcript import Transcript
 from bot.local import LocalChat
 from bot.settings import Settings
-from handlers.types import Sender
+from handlers.types import Photo, Sender
 
 DEFAULT_DB = "data/demo.db"
 CONSOLE_HELP = (
@@ -115,7 +115,6 @@ async def run_console(settings: Settings, name: str) -> int:
     loop.add_signal_handler(signal.SIGINT, stop.set)
     lines = _Lines()
     prompt = sys.stdin.isatty()
-    photos = 100
     try:
         while True:
             if prompt:
@@ -131,9 +130,10 @@ async def run_console(settings: Settings, name: str) -> int:
                 continue
             try:
                 if line.startswith("/demo-photo"):
-                    photos += 1
                     caption = line[len("/demo-photo") :].strip() or None
-                    msg = chat.message(user, photos=[street_photo(photos)], text=caption)
+                    msg = chat.message(user, text=caption)
+                    # Drawn from the message's number: a new scene each time, in every session.
+                    msg.photos = [Photo(data=street_photo(int(msg.message_id)))]
                 else:
                     msg = await asyncio.to_thread(chat.parse_console_line, user, line)
             except (OSError, ValueError) as e:
