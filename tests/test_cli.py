@@ -168,3 +168,9 @@ def test_the_digest_shows_its_steps_when_asked(tmp_path, seeded):
                         "--db", str(seeded), "--progress")  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "4/4" in result.stderr
+
+
+def test_a_mistyped_command_line_is_one_sentence(tmp_path):
+    result = woodpecker(tmp_path, "roles", "frob")
+    assert result.returncode == 2
+    assert "'frob'" in one_sentence(result.stderr) and "woodpecker roles --help" in result.stderr

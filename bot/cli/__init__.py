@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import sys
+from typing import NoReturn
 
 from bot.cli import console, db, demo, digest, doctor, manage, points, run, seed
 from bot.cli.common import CliError
@@ -20,8 +21,15 @@ log = logging.getLogger("woodpecker")
 TOOLS = (run, demo, console, db, doctor, manage, digest, seed, points)
 
 
+class _Parser(argparse.ArgumentParser):
+    """A mistyped command line is one sentence too (argparse would print its usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = _Parser(
         prog="woodpecker",
         description="啄木鸟 Woodpecker. Each tool takes --db FILE|URL (else DATABASE_URL).",
     )
