@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.digest                # builds the database once (~1 min), then times
     .venv/bin/python -m bench.digest --tickets 200000 --repeat 5
 
-The database is made by `bot/seed.py` (the same generator as `woodpecker seed`) with the bot's
+The database is made by `bot/cli/seed.py` (the same generator as `woodpecker seed`) with the bot's
 own migrations, and kept (under ./data/bench/ when ./data exists, else the temp folder) while
 its ticket count matches. Each measurement runs in a fresh Python process, so its peak
 resident memory (ru_maxrss, which counts SQLite's and matplotlib's C allocations too) is the
@@ -51,7 +51,7 @@ def ticket_count(path: Path) -> int:
 
 
 def build_db(path: Path, tickets: int) -> None:
-    from bot.seed import Plan, seed
+    from bot.cli.seed import Plan, seed
 
     if ticket_count(path) == tickets:
         from storage.migrate import upgrade_sync

@@ -9,8 +9,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 from handlers.config import utc_now
-from handlers.types import Attachment, Incoming, Location, Outgoing, Photo, Sender
+from handlers.types import Attachment, Capabilities, Incoming, Location, Outgoing, Photo, Sender
+from storage.db import Database
+from storage.models import Outbox, ProcessedMessage
+
+CONSOLE = Capabilities(slash_commands=True)
+
+FIRST_BOT_ID = 900_001
+
+
+def _top(ids) -> int:
+    """The highest of the numeric ids (0 when there is none)."""
+    return max((int(i) for i in ids if i and i.isdigit()), default=0)
 
 
 @dataclass
@@ -41,9 +54,25 @@ class LocalChat:
         self.chat_id, self.title = chat_id, title
         self.said: list[Said] = []
         self._ids = itertools.count(1)
-        self._bot_ids = itertools.count(900_001)
+        self._bot_ids = itertools.count(FIRST_BOT_ID)
         self.on_say = on_say
         self._spoke = asyncio.Event()
+
+    async def resume_numbering(self, db: Database) -> None:
+        """Number on from the messages this chat already has in `db`. A new session numbering
+        from 1 again would look like redeliveries of the last one's messages, which the core
+        rightly ignores (a second console session answered nothing)."""
+        riders = select(ProcessedMessage.message_id).where(
+            ProcessedMessage.platform == self.platform, ProcessedMessage.chat_id == self.chat_id
+        )
+        bots = select(Outbox.sent_message_id).where(
+            Outbox.platform == self.platform, Outbox.sent_message_id.is_not(None)
+        )
+        async with db.read() as s:
+            rider = _top((await s.execute(riders)).scalars())
+            bot = _top((await s.execute(bots)).scalars())
+        self._ids = itertools.count(rider + 1)
+        self._bot_ids = itertools.count(max(bot + 1, FIRST_BOT_ID))
 
     async def send(self, message: Outgoing) -> str:
         message_id = message.edit_message_id or str(next(self._bot_ids))
@@ -78,6 +107,8 @@ class LocalChat:
         location: tuple[float, float] | None = None,
         album_id: str | None = None,
         command: str | None = None,
+        args: str = "",
+        reply_to: str | None = None,
         message_id: str | None = None,
         at: datetime | None = None,
     ) -> Incoming:
@@ -90,6 +121,9 @@ class LocalChat:
             sent_at=at or utc_now(),
             text=text,
             command=command,
+            args=args,
+            reply_to=reply_to,
+            can=CONSOLE,  # the console takes /commands
             photos=[Photo(data=b, as_file=photo_as_file, unique_id=None) for b in photos or []],
             location=Location(*location) if location else None,
             album_id=album_id,
@@ -111,5 +145,6 @@ class LocalChat:
             lat, lon = (float(x) for x in rest.split()[:2])
             return self.message(user, location=(lat, lon))
         if head.startswith("/"):
-            return self.message(user, command=head[1:].lower(), text=rest or None)
+            rest = rest.strip()
+            return self.message(user, command=head[1:].lower(), text=rest or None, args=rest)
         return self.message(user, text=line)

@@ -58,6 +58,7 @@ CODE_WORDS = {
     "我的站点": "company",
 }
 
+
 _NUMBERED = re.compile(r"^\s*(\S+?)\s*#?(\d+)(?:\s+(.*))?\s*$", re.S)
 
 
@@ -91,7 +92,13 @@ WORD_FOR = _first_words()
 
 
 def spoken(command: str, can: Capabilities) -> str:
-    """How a person types `command` where they are: `/accept` with slash commands, else `受理`."""
+    """How a person types `command` where they are: `/accept` with slash commands, else `受理`
+    (WeChat has no slash commands to discover)."""
     if can.slash_commands or command not in WORD_FOR:
         return f"/{command}"
     return WORD_FOR[command]
+
+
+def example(command: str, args: str, can: Capabilities) -> str:
+    """`/accept 17` or `受理 17`, as the asker's platform takes it."""
+    return f"{spoken(command, can)} {args}".strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,14 +44,24 @@ async def numbers(deps: Deps, week: str) -> WeekNumbers:
         )
 
 
-async def build(deps: Deps, week: str, now: datetime, late: bool = False) -> Digest:
-    """Numbers, text, chart and spreadsheet for one ISO week (`2026-W47`)."""
+async def build(
+    deps: Deps,
+    week: str,
+    now: datetime,
+    late: bool = False,
+    progress: Callable[[int], None] = lambda step: None,
+) -> Digest:
+    """Numbers, text, chart and spreadsheet for one ISO week (`2026-W47`). `progress` hears
+    each of the three steps done (the command line shows them)."""
     cfg = deps.config
     w = await numbers(deps, week)
+    progress(1)
     days = cfg.sla_resolve.total_seconds() / 86400
     text = render_text(w, cfg.locale, cfg.timezone, days, late)
     png = await asyncio.to_thread(render_png, w, cfg.locale, cfg.timezone, late)
+    progress(2)
     xlsx = await asyncio.to_thread(render_xlsx, w, cfg.locale, cfg.timezone, days)
+    progress(3)
     return Digest(w.week, w, text, png, xlsx, await hotmap.week_map(deps, w.week, w.start, w.end))
 
 

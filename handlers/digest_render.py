@@ -15,12 +15,15 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from handlers import cards, categories
+from handlers import cards, categories, sheets
 from handlers.i18n import t
 from handlers.periods import to_local
-from storage.stats import CLUSTER_MIN, WeekNumbers
+from handlers.sheets import Table
+from storage.stats import CLUSTER_MIN, GroupRow, WeekNumbers
 
 TEXT_LIST = 5  # lines per list in the chat message; the spreadsheet has them all
+CATEGORY_LIST = 7  # categories named in the text and the chart; the rest are one 其他 row
+CHART_GROUPS = 7
 SYSTEM_FONTS = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -120,13 +123,13 @@ def render_text(
                 avg_resolved=f"{avg_res:.0f}",
             )
         )
-    if w.by_category:
-        parts = [f"{categories.label(c, locale)} {new}" for c, new, _ in w.by_category[:8] if new]
-        if parts:
-            lines.append(t("digest.by_category", locale) + " · ".join(parts))
+    cats = category_rows(w, locale, CATEGORY_LIST, lambda new, resolved: new > 0)
+    if cats:
+        parts = [f"{label} {new}" for label, new, _ in cats]
+        lines.append(t("digest.by_category", locale) + " · ".join(parts))
     if w.by_group:
         lines.append(t("digest.by_group", locale))
-        for g in w.by_group[:TEXT_LIST]:
+        for g in group_rows(w.by_group, TEXT_LIST, locale):
             lines.append(
                 "  "
                 + t(
@@ -178,6 +181,47 @@ def render_text(
     return "\n".join(lines)
 
 
+def fold(rows: list, limit: int, merge) -> list:
+    """The first `limit` rows, and the rest as one row made by `merge(rest)`, so that what is
+    shown still adds up to the week's totals. Only when that folds two rows or more."""
+    if len(rows) <= limit + 1:
+        return list(rows)
+    return [*rows[:limit], merge(rows[limit:])]
+
+
+def category_rows(w: WeekNumbers, locale: str, limit: int, keep) -> list[tuple[str, int, int]]:
+    """(label, new, resolved) of the categories `keep(new, resolved)` selects, the biggest
+    first. Folded, the rest go into one row `其他 N 类`, and so does 其他 itself."""
+    rows = [r for r in w.by_category if keep(r[1], r[2])]
+    if len(rows) > limit + 1:
+        rows = [r for r in rows if r[0] != categories.OTHER] + [
+            r for r in rows if r[0] == categories.OTHER
+        ]
+
+    def merge(rest: list) -> tuple[str, int, int]:
+        label = t("digest.rest_categories", locale, n=len(rest))
+        return label, sum(r[1] for r in rest), sum(r[2] for r in rest)
+
+    labelled = [(categories.label(c, locale), new, res) for c, new, res in rows]
+    return fold(labelled, limit, merge)
+
+
+def group_rows(groups: list[GroupRow], limit: int, locale: str) -> list[GroupRow]:
+    """The groups in the order given; beyond `limit`, the rest summed as `其他 N 个群`."""
+
+    def merge(rest: list[GroupRow]) -> GroupRow:
+        return GroupRow(
+            0,
+            t("digest.rest_groups", locale, n=len(rest)),
+            new=sum(g.new for g in rest),
+            resolved=sum(g.resolved for g in rest),
+            open=sum(g.open for g in rest),
+            overdue=sum(g.overdue for g in rest),
+        )
+
+    return fold(groups, limit, merge)
+
+
 def _num(x: float) -> str:
     return f"{x:g}"
 
@@ -220,82 +264,93 @@ def _cluster_line(c, locale: str) -> str:
 
 def render_png(w: WeekNumbers, locale: str, tz: str, late: bool = False) -> bytes:
     """A one-page chart: five weeks of new vs resolved, categories, groups, top reporters."""
-    with _render_lock:
-        return _render_png(w, locale, tz, late)
+    with _render_lock, _style():
+        out = io.BytesIO()
+        _figure(w, locale, tz, late).savefig(out, format="png")
+        return out.getvalue()
 
 
-def _render_png(w: WeekNumbers, locale: str, tz: str, late: bool) -> bytes:
+def chart_figure(w: WeekNumbers, locale: str, tz: str, late: bool = False):
+    """The chart as a matplotlib Figure (what `render_png` draws), to look at its bars."""
+    with _render_lock, _style():
+        return _figure(w, locale, tz, late)
+
+
+def _style():
+    """Chinese-capable fonts while the chart is made and drawn (tick labels come at drawing)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib import font_manager
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
     families = ["DejaVu Sans"]
     font = cjk_font()
     if font is not None:
         font_manager.fontManager.addfont(str(font))
         families.insert(0, font_manager.FontProperties(fname=str(font)).get_name())
-    new_c, res_c, open_c, late_c = "#3b7dd8", "#2e9e5b", "#f0a030", "#d64541"
-    with matplotlib.rc_context(
+    return matplotlib.rc_context(
         {"font.family": families, "axes.unicode_minus": False, "font.size": 12}
-    ):
-        fig = Figure(figsize=(12, 9), dpi=110, facecolor="white")
-        FigureCanvasAgg(fig)
-        heading = title(w, locale, tz, late).replace("📊", "").strip()  # no emoji in the font
-        fig.suptitle(heading, fontsize=20, y=0.975)
-        kpis = [
-            (t("chart.new", locale), w.new, new_c),
-            (t("chart.resolved", locale), w.resolved, res_c),
-            (t("chart.open", locale), w.open, open_c),
-            (t("chart.overdue", locale), w.overdue, late_c),
-            (t("chart.median", locale), duration(w.median_resolve, locale), "#555555"),
-            (t("chart.reporters", locale), w.reporters_total, "#555555"),
-        ]
-        for i, (label, value, color) in enumerate(kpis):
-            x = 0.09 + i * 0.165
-            fig.text(x, 0.88, str(value), ha="center", fontsize=22, color=color)
-            fig.text(x, 0.85, label, ha="center", fontsize=12, color="#444444")
-        grid = fig.add_gridspec(2, 2, top=0.78, bottom=0.06, left=0.14, right=0.97, hspace=0.4)
-        grid.update(wspace=0.45)
+    )
 
-        ax = fig.add_subplot(grid[0, 0])
-        keys = [k.split("-")[1] for k, _, _ in w.history]
-        xs = range(len(keys))
-        ax.bar([x - 0.2 for x in xs], [n for _, n, _ in w.history], 0.4, color=new_c,
-               label=t("chart.new", locale))  # fmt: skip
-        ax.bar([x + 0.2 for x in xs], [r for _, _, r in w.history], 0.4, color=res_c,
-               label=t("chart.resolved", locale))  # fmt: skip
-        ax.set_xticks(list(xs), keys)
-        ax.set_title(t("chart.weeks", locale), fontsize=14)
-        ax.legend(frameon=False, fontsize=11)
-        _tidy(ax)
 
-        ax = fig.add_subplot(grid[0, 1])
-        cats = [c for c in w.by_category if c[1] or c[2]][:8][::-1]
-        _barh(ax, [categories.label(c, locale) for c, _, _ in cats],
-              [[n for _, n, _ in cats], [r for _, _, r in cats]], [new_c, res_c],
-              [t("chart.new", locale), t("chart.resolved", locale)])  # fmt: skip
-        ax.set_title(t("chart.by_category", locale), fontsize=14)
+def _figure(w: WeekNumbers, locale: str, tz: str, late: bool):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-        ax = fig.add_subplot(grid[1, 0])
-        groups = sorted(w.by_group, key=lambda g: (-g.open, -g.overdue))[:8][::-1]
-        _barh(ax, [_short(g.title) for g in groups],
-              [[g.open for g in groups], [g.overdue for g in groups]], [open_c, late_c],
-              [t("chart.open", locale), t("chart.overdue", locale)])  # fmt: skip
-        ax.set_title(t("chart.by_group", locale), fontsize=14)
+    new_c, res_c, open_c, late_c = "#3b7dd8", "#2e9e5b", "#f0a030", "#d64541"
+    fig = Figure(figsize=(12, 9), dpi=110, facecolor="white")
+    FigureCanvasAgg(fig)
+    heading = title(w, locale, tz, late).replace("📊", "").strip()  # no emoji in the font
+    fig.suptitle(heading, fontsize=20, y=0.975)
+    kpis = [
+        (t("chart.new", locale), w.new, new_c),
+        (t("chart.resolved", locale), w.resolved, res_c),
+        (t("chart.open", locale), w.open, open_c),
+        (t("chart.overdue", locale), w.overdue, late_c),
+        (t("chart.median", locale), duration(w.median_resolve, locale), "#555555"),
+        (t("chart.reporters", locale), w.reporters_total, "#555555"),
+    ]
+    for i, (label, value, color) in enumerate(kpis):
+        x = 0.09 + i * 0.165
+        fig.text(x, 0.88, str(value), ha="center", fontsize=22, color=color)
+        fig.text(x, 0.85, label, ha="center", fontsize=12, color="#444444")
+    grid = fig.add_gridspec(2, 2, top=0.78, bottom=0.06, left=0.14, right=0.97, hspace=0.4)
+    grid.update(wspace=0.45)
 
-        ax = fig.add_subplot(grid[1, 1])
-        people = w.reporters[:8][::-1]
-        _barh(ax, [_short(r.name) for r in people],
-              [[r.reports for r in people], [r.resolved for r in people]], [new_c, res_c],
-              [t("chart.reports", locale), t("chart.resolved", locale)])  # fmt: skip
-        ax.set_title(t("chart.top_reporters", locale), fontsize=14)
+    ax = fig.add_subplot(grid[0, 0])
+    keys = [k.split("-")[1] for k, _, _ in w.history]
+    xs = range(len(keys))
+    ax.bar([x - 0.2 for x in xs], [n for _, n, _ in w.history], 0.4, color=new_c,
+           label=t("chart.new", locale))  # fmt: skip
+    ax.bar([x + 0.2 for x in xs], [r for _, _, r in w.history], 0.4, color=res_c,
+           label=t("chart.resolved", locale))  # fmt: skip
+    ax.set_xticks(list(xs), keys)
+    ax.set_title(t("chart.weeks", locale), fontsize=14)
+    ax.legend(frameon=False, fontsize=11)
+    _tidy(ax)
 
-        out = io.BytesIO()
-        fig.savefig(out, format="png")
-        return out.getvalue()
+    ax = fig.add_subplot(grid[0, 1])
+    cats = category_rows(w, locale, CATEGORY_LIST, lambda new, res: new or res)[::-1]
+    _barh(ax, [_short(c) for c, _, _ in cats],
+          [[n for _, n, _ in cats], [r for _, _, r in cats]], [new_c, res_c],
+          [t("chart.new", locale), t("chart.resolved", locale)])  # fmt: skip
+    ax.set_title(t("chart.by_category", locale), fontsize=14)
+
+    ax = fig.add_subplot(grid[1, 0])
+    busiest = sorted(w.by_group, key=lambda g: (-g.open, -g.overdue))
+    groups = group_rows(busiest, CHART_GROUPS, locale)[::-1]
+    _barh(ax, [_short(g.title) for g in groups],
+          [[g.open for g in groups], [g.overdue for g in groups]], [open_c, late_c],
+          [t("chart.open", locale), t("chart.overdue", locale)])  # fmt: skip
+    ax.set_title(t("chart.by_group", locale), fontsize=14)
+
+    ax = fig.add_subplot(grid[1, 1])
+    people = w.reporters[:8][::-1]
+    _barh(ax, [_short(r.name) for r in people],
+          [[r.reports for r in people], [r.resolved for r in people]], [new_c, res_c],
+          [t("chart.reports", locale), t("chart.resolved", locale)])  # fmt: skip
+    ax.set_title(t("chart.top_reporters", locale), fontsize=14)
+    return fig
 
 
 def _short(text: str, n: int = 10) -> str:
@@ -333,84 +388,85 @@ def _barh(ax, labels, series, colors, names) -> None:
 
 
 def render_xlsx(w: WeekNumbers, locale: str, tz: str, overdue_days: float) -> bytes:
-    """Every list in full, one sheet each, for officials who want to sort and filter."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-
-    def sheet(key: str, header: list[str], rows) -> None:
-        ws = book.create_sheet(t(key, locale))
-        ws.append(header)
-        for row in rows:
-            ws.append(list(row))
-
+    """Every list for officials who sort, filter and print: a sheet each, totals that match the
+    text, real dates, and a line saying how many more when a list is not complete."""
     h = lambda *keys: [t(f"xlsx.{k}", locale) for k in keys]  # noqa: E731
-    sheet(
-        "xlsx.summary",
-        h("item", "value"),
+    total = t("xlsx.total", locale)
+
+    def more(listed: int, count: int) -> list[list]:
+        if count <= listed:
+            return []
+        return [[t("xlsx.more", locale, n=count - listed, total=count)]]
+
+    summary = [
+        (t("xlsx.week", locale), w.week),
+        (t("chart.new", locale), w.new),
+        (t("xlsx.accepted", locale), w.accepted),
+        (t("chart.resolved", locale), w.resolved),
+        (t("xlsx.rejected", locale), w.rejected),
+        (t("chart.open", locale), w.open),
+        (t("chart.overdue", locale), w.overdue),
+        (t("xlsx.overdue_days", locale), overdue_days),
+        (t("xlsx.median_hours", locale), _hours(w.median_resolve)),
+        (t("xlsx.p90_hours", locale), _hours(w.p90_resolve)),
+        (t("chart.reporters", locale), w.reporters_total),
+        (t("xlsx.points", locale), w.points),
+    ]
+    cats = [[categories.label(c, locale), n, r] for c, n, r in w.by_category]
+    groups = [[g.title, g.new, g.resolved, g.open, g.overdue] for g in w.by_group]
+    overdue = [
         [
-            (t("xlsx.week", locale), w.week),
-            (t("chart.new", locale), w.new),
-            (t("xlsx.accepted", locale), w.accepted),
-            (t("chart.resolved", locale), w.resolved),
-            (t("xlsx.rejected", locale), w.rejected),
-            (t("chart.open", locale), w.open),
-            (t("chart.overdue", locale), w.overdue),
-            (t("xlsx.overdue_days", locale), overdue_days),
-            (t("xlsx.median_hours", locale), _hours(w.median_resolve)),
-            (t("xlsx.p90_hours", locale), _hours(w.p90_resolve)),
-            (t("chart.reporters", locale), w.reporters_total),
-            (t("xlsx.points", locale), w.points),
-        ],
-    )
-    sheet("xlsx.history", h("week", "new", "resolved"), w.history)
-    sheet(
-        "xlsx.categories",
-        h("category", "new", "resolved"),
-        [(categories.label(c, locale), n, r) for c, n, r in w.by_category],
-    )
-    sheet(
-        "xlsx.groups",
-        h("group", "new", "resolved", "open", "overdue"),
-        [(g.title, g.new, g.resolved, g.open, g.overdue) for g in w.by_group],
-    )
-    sheet(
-        "xlsx.overdue",
-        h("number", "category", "group", "reported", "status", "tier", "department"),
-        [
-            (
-                o.id,
-                categories.label(o.category, locale),
-                o.group,
-                to_local(o.created_at, tz).strftime("%Y-%m-%d %H:%M"),
-                cards.status_label(o.status, locale),
-                o.tier,
-                o.department or "",
-            )
-            for o in w.overdue_list
-        ],
-    )
-    sheet(
-        "xlsx.clusters",
-        h("category", "place", "count", "first", "last"),
-        [
-            (categories.label(c.category, locale), _place(c), c.count, c.first_id, c.last_id)
-            for c in w.clusters
-        ],
-    )
-    sheet(
-        "xlsx.reporters",
-        h("name", "company", "reports", "resolved", "points"),
-        [(r.name, r.company or "", r.reports, r.resolved, r.points) for r in w.reporters],
-    )
-    sheet(
-        "xlsx.companies",
-        h("company", "reports", "people", "points"),
-        [(c.company, c.reports, c.reporters, c.points) for c in w.companies],
-    )
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+            o.id,
+            categories.label(o.category, locale),
+            o.group,
+            to_local(o.created_at, tz).replace(tzinfo=None),
+            cards.status_label(o.status, locale),
+            t(cards.TIER_KEYS[o.tier], locale) if o.tier in cards.TIER_KEYS else None,
+            o.department,
+        ]
+        for o in w.overdue_list
+    ]
+    tables = [
+        Table(t("xlsx.summary", locale), h("item", "value"), [list(r) for r in summary]),
+        Table(
+            t("xlsx.history", locale), h("week", "new", "resolved"), [list(r) for r in w.history]
+        ),
+        Table(
+            t("xlsx.categories", locale),
+            h("category", "new", "resolved"),
+            [*cats, [total, w.new, w.resolved]],
+        ),
+        Table(
+            t("xlsx.groups", locale),
+            h("group", "new", "resolved", "open", "overdue"),
+            [*groups, [total, w.new, w.resolved, w.open, w.overdue]],
+        ),
+        Table(
+            t("xlsx.overdue", locale),
+            h("number", "category", "group", "reported", "status", "tier", "department"),
+            overdue + more(len(overdue), w.overdue),
+        ),
+        Table(
+            t("xlsx.clusters", locale),
+            h("category", "place", "count", "first", "last"),
+            [
+                [categories.label(c.category, locale), _place(c), c.count, c.first_id, c.last_id]
+                for c in w.clusters
+            ],
+        ),
+        Table(
+            t("xlsx.reporters", locale),
+            h("name", "company", "reports", "resolved", "points"),
+            [[r.name, r.company, r.reports, r.resolved, r.points] for r in w.reporters]
+            + more(len(w.reporters), w.reporters_total),
+        ),
+        Table(
+            t("xlsx.companies", locale),
+            h("company", "reports", "people", "points"),
+            [[c.company, c.reports, c.reporters, c.points] for c in w.companies],
+        ),
+    ]
+    return sheets.xlsx(tables)
 
 
 def _hours(d: timedelta | None) -> float | None:

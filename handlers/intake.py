@@ -114,7 +114,7 @@ async def _apply(
                 await _add_photos(s, draft, photos, now, ticket_id=ticket.id)
                 if photos:
                     await recycled.check(s, deps, ticket, now)
-                if msg.text and not ticket.description:
+                if msg.text and not ticket.description and describes(msg, ticket):
                     ticket.description = msg.text
                     if ticket.category == categories.OTHER:
                         ticket.category = categories.guess(msg.text)
@@ -144,7 +144,7 @@ async def _apply(
             gps = next((p.gps for p, *_ in photos if p.gps), None)
             if gps:
                 draft.lat, draft.lon = gps.lat, gps.lon
-        if msg.text and not draft.description:
+        if msg.text and not draft.description and describes(msg):
             draft.description = msg.text
         if msg.command == "report" or msg.mentions_bot or categories.looks_like_report(msg.text):
             draft.wants_report = True
@@ -174,6 +174,23 @@ async def _apply(
 
     return bool(
         await perform(deps, transaction, source=Source.message(msg), sender=msg.sender, now=now)
+    )
+
+
+def describes(msg: Incoming, ticket: Ticket | None = None) -> bool:
+    """Whether words sent while a report is open are its description. Only words about it are:
+    the photo's caption, words to the bot (an @-mention, a reply to its message, /report),
+    words naming a problem (a category keyword, 井盖松了), or a reply to the ticket's card or
+    to the message that completed it. Anything else said meanwhile (今天好热啊) is chatter."""
+    if msg.photos or msg.mentions_bot or msg.command == "report":
+        return True
+    if categories.looks_like_report(msg.text):
+        return True
+    replied = msg.reply_to
+    return (
+        ticket is not None
+        and replied is not None
+        and (replied in (ticket.card_message_id, ticket.source_message_id))
     )
 
 

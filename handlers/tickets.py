@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers import authority, cards, workflow
-from handlers.commands import spoken
+from handlers.commands import example as example_of
 from handlers.consequences import GROUP_NOTICE
 from handlers.deps import Deps
 from handlers.geo import labels
@@ -65,7 +65,7 @@ async def act(
 
     async def run(w: Work) -> Outcome:
         if cmd.number is None:
-            example = f"{spoken(cmd.action, source.can)} 17"
+            example = example_of(cmd.action, "17", source.can)
             return Outcome(False, w.reply(t("workflow.usage", w.locale, example=example)))
         return await _act(w, cmd)
 
@@ -92,7 +92,9 @@ async def _act(w: Work, cmd: TicketCommand) -> Outcome:
     if cmd.action == "dup":
         original = await w.s.get(Ticket, cmd.target) if cmd.target else None
         if original is None or original.id == ticket.id or original.status == workflow.DUPLICATE:
-            return Outcome(False, w.reply(t("workflow.bad_duplicate", locale, number=number)))
+            example = example_of("dup", str(number), w.source.can)
+            text = t("workflow.bad_duplicate", locale, number=number, example=example)
+            return Outcome(False, w.reply(text))
     actors = workflow_capacities(caps, ticket, w)
     status_before = ticket.status
     decision = await move(
@@ -115,6 +117,7 @@ async def _act(w: Work, cmd: TicketCommand) -> Outcome:
             status=cards.status_label(status_before, locale),
             allowed="、".join(allowed) or t("workflow.nothing_allowed", locale),
             days=w.config.reopen_window.days,
+            example=example_of(cmd.action, str(number), w.source.can),
         )
         return Outcome(False, w.reply(text), ticket.id)
     done = t("workflow.done", locale, number=number, state=cards.state_line(ticket, locale))
@@ -193,7 +196,7 @@ async def on_show(msg: Incoming, deps: Deps) -> None:
     async def run(w: Work) -> None:
         text = await describe(w.s, deps, int(head)) if head.isdigit() else None
         if text is None:
-            example = f"{spoken('ticket', msg.can)} 17"
+            example = example_of("ticket", "17", msg.can)
             text = (
                 t("workflow.no_ticket", w.locale, number=head)
                 if head.isdigit()

@@ -21,7 +21,8 @@ CLOSED_UNRESOLVED = ("rejected", "duplicate")
 CLUSTER_MIN = 3  # reports of one category within ~100 m in one week: a repeated problem
 CLUSTER_GRID = 1000  # degrees × 1000: cells of about 110 m × 95 m at Shanghai's latitude
 LIST_LIMIT = 10
-OVERDUE_LIMIT = 20
+# The spreadsheet lists overdue tickets in full up to this many (then says how many more).
+OVERDUE_LIMIT = 500
 
 
 @dataclass

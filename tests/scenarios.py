@@ -30,6 +30,7 @@ class Driver(Protocol):
     async def photos(self, rider: str, seeds: list[int]) -> None: ...
     async def location(self, rider: str, lat: float, lon: float) -> None: ...
     async def text(self, rider: str, words: str) -> None: ...
+    async def command(self, rider: str, words: str) -> None: ...
     async def deliver_again(self) -> None: ...
     async def said(self) -> list[str]: ...
     async def appoint(self, rider: str) -> None: ...
@@ -93,6 +94,10 @@ class TelegramDriver:
     async def text(self, rider: str, words: str) -> None:
         self._push(tu.text(self.users[rider], words))
 
+    async def command(self, rider: str, words: str) -> None:
+        """A slash command, as Telegram marks it (a bot_command entity)."""
+        self._push(tu.command(self.users[rider], words))
+
     async def deliver_again(self) -> None:
         update, update_id = self._last
         self.api.push_update({**update, "update_id": update_id})  # not confirmed: sent again
@@ -154,6 +159,10 @@ class WeChatDriver:
 
     async def text(self, rider: str, words: str) -> None:
         self._last = self.puppet.send_text(self.ROOM, self.users[rider], words)
+
+    async def command(self, rider: str, words: str) -> None:
+        """WeChat has no commands: `/accept` is typed as plain text."""
+        await self.text(rider, words)
 
     async def deliver_again(self) -> None:
         self.puppet.emit_message(self._last)

@@ -23,6 +23,10 @@ def test_demo_prints_the_transcript_and_leaves_the_tickets(tmp_path):
     assert "中午吃啥" in out and out.count("🐦") == 4  # the chatter got no answer
     with sqlite3.connect(tmp_path / "demo.db") as db:
         assert db.execute("select count(*) from ticket").fetchone() == (2,)
+        # Two riders' different photos: neither is taken for a recycled copy of the other.
+        assert db.execute(
+            "select count(*) from ticket where recycled_of is not null"
+        ).fetchone() == (0,)
 
 
 def _root() -> str:

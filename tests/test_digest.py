@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from bot.cli import main
-from bot.seed import Plan, seed
+from bot.cli.seed import Plan, seed
 from bot.settings import Settings
 from bot.wecom import WeComPort, WeComPusher, robot_id
 from handlers import digest, runs
@@ -198,7 +198,7 @@ def test_the_command_line_renders_a_week_to_files(seeded, tmp_path, monkeypatch,
 def test_subscriptions_from_the_command_line(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/wp.db")
-    assert main(["digest", "subscribe", "--chat", "-100777"]) == 0
+    assert main(["digest", "subscribe", "--chat", "-100777", "--create"]) == 0
     assert main(["digest", "subscribe", "--chat", "-100777"]) == 0
     assert main(["digest", "list"]) == 0
     assert main(["digest", "unsubscribe", "--chat", "-100777"]) == 0
@@ -295,3 +295,82 @@ async def test_wecom_robots_get_the_text_as_markdown_and_the_chart_as_an_image()
     assert [key for key, _ in posted] == ["KEY-1", "KEY-1"]
     assert b'"msgtype": "markdown"' in posted[0][1] and b'"msgtype": "image"' in posted[1][1]
     assert len(rid) == 16 and "KEY" not in rid
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory) -> Path:
+    """Seven groups and every category: more than the text and the chart list one by one."""
+    path = tmp_path_factory.mktemp("wide") / "seed.db"
+    seed(path, Plan(tickets=3000, groups=7, riders=150, days=35, end=END))
+    return path
+
+
+def _group_lines(text: str) -> list[str]:
+    lines = text.split("\n")
+    start = lines.index("按群：") + 1
+    end = next(i for i in range(start, len(lines)) if not lines[i].startswith("  "))
+    return lines[start:end]
+
+
+async def test_text_chart_and_sheet_add_up_where_categories_and_groups_are_folded(wide):
+    db = Database(f"sqlite:///{wide}")
+    try:
+        result = await digest.build(Deps(db=db, media=MediaStore("unused")), WEEK, END)
+    finally:
+        await db.dispose()
+    w = result.numbers
+    assert len([c for c in w.by_category if c[1]]) > 8 and len(w.by_group) > 5
+    [line] = [x for x in result.text.split("\n") if x.startswith("按类别：")]
+    parts = line.removeprefix("按类别：").split(" · ")
+    assert sum(int(p.rsplit(" ", 1)[1]) for p in parts) == w.new
+    assert parts[-1].startswith("其他") and "类" in parts[-1]  # e.g. 其他 6 类 71
+    groups = _group_lines(result.text)
+    assert groups[-1].lstrip().startswith("其他 ") and "个群" in groups[-1]
+    assert sum(int(x.split("新 ")[1].split(" ")[0]) for x in groups) == w.new
+    assert sum(int(x.split("未办结 ")[1].split(" ")[0]) for x in groups) == w.open
+
+    from handlers.digest_render import chart_figure
+
+    axes = {ax.get_title(): ax for ax in chart_figure(w, "zh_CN", TZ).axes}
+
+    def bars(title: str) -> list[list[float]]:
+        return [list(c.datavalues) for c in axes[title].containers]
+
+    new, resolved = bars("本周按类别")
+    assert (sum(new), sum(resolved)) == (w.new, w.resolved)
+    assert axes["本周按类别"].get_yticklabels()[0].get_text().startswith("其他")
+    still_open, overdue = bars("各群未办结与超期")
+    assert (sum(still_open), sum(overdue)) == (w.open, w.overdue)
+
+    book = load_workbook(io.BytesIO(result.xlsx))
+    rows = list(book["按类别"].iter_rows(values_only=True))
+    assert rows[-1] == ("合计", w.new, w.resolved)
+    assert sum(r[1] for r in rows[1:-1]) == w.new
+    rows = list(book["按群"].iter_rows(values_only=True))
+    assert rows[-1] == ("合计", w.new, w.resolved, w.open, w.overdue)
+
+
+async def test_the_spreadsheet_is_ready_to_print(deps):
+    result = await digest.build(deps, WEEK, END)
+    w = result.numbers
+    book = load_workbook(io.BytesIO(result.xlsx))
+    for sheet in book:
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert all(c.font.bold for c in sheet[1]), sheet.title
+    groups = book["按群"]
+    longest = max(len(str(r[0])) for r in groups.iter_rows(min_row=2, values_only=True))
+    assert groups.column_dimensions["A"].width >= 2 * longest  # Chinese characters: two wide
+    overdue = book["超期工单"]
+    header = [c.value for c in overdue[1]]
+    reported, status, tier = (header.index(h) for h in ("上报时间", "状态", "级别"))
+    rows = list(overdue.iter_rows(min_row=2))
+    listed = [r for r in rows if isinstance(r[0].value, int)]
+    assert all(r[reported].is_date and r[reported].number_format.startswith("yyyy") for r in listed)
+    assert {r[tier].value for r in listed if r[status].value == "已受理"} == {None}
+    assert {r[tier].value for r in listed if r[status].value == "已派单"} <= {
+        "一级（街区）", "二级（街道）", "三级（区）",
+    }  # fmt: skip
+    assert w.overdue > 20  # more than the digest used to list
+    rest = [r[0].value for r in rows if not isinstance(r[0].value, int)]
+    more = int(rest[0].split("还有 ")[1].split(" ")[0]) if rest else 0
+    assert len(listed) + more == w.overdue

@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from bot.cli import main
-from bot.seed import Plan, seed
-from bot.seed_geo import add_sample_grids
+from bot.cli.seed import Plan, seed
+from bot.cli.seed_geo import add_sample_grids
 from handlers import digest
 from handlers.deps import Deps
 from handlers.periods import week_span

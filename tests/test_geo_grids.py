@@ -231,7 +231,7 @@ def env(tmp_path, monkeypatch):
 
 
 def test_the_command_line_loads_all_or_nothing_and_lists(env, tmp_path, capsys):
-    assert main(["grids", "import", str(SAMPLE)]) == 0
+    assert main(["grids", "import", str(SAMPLE), "--create"]) == 0
     assert "已导入 8 个区域（网格 5、街道 2、区 1）" in capsys.readouterr().out
     bad = tmp_path / "bad.geojson"
     doc = json.loads(SAMPLE.read_text("utf-8"))

@@ -156,7 +156,7 @@ def test_the_sample_stations_are_marked_and_load(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/wp.db")
     sample = str(files("handlers").joinpath("data/sample_stations.csv"))
     assert "示例数据 sample data" in open(sample, encoding="utf-8").read()
-    assert main(["stations", "import", sample]) == 0
+    assert main(["stations", "import", sample, "--create"]) == 0
     assert "已导入 6 个驿站" in capsys.readouterr().out
     assert main(["stations", "list"]) == 0
     assert "友谊路街道骑手驿站\t31.404800,121.486200" in capsys.readouterr().out

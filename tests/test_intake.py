@@ -228,3 +228,29 @@ async def test_english_locale_speaks_english(settings, chat, clock, laowang):
     [ack] = await send(app, chat, laowang, photos=[jpeg()], text="manhole cover missing")
     assert ack.text.startswith("Logged #1 broken manhole cover — thank you!")
     await app.close()
+
+
+async def test_chatter_in_the_pairing_window_does_not_become_the_description(bot, chat, laowang):
+    await send(bot, chat, laowang, photos=[jpeg()])
+    assert await send(bot, chat, laowang, text="今天好热啊") == []
+    await send(bot, chat, laowang, location=SPOT)
+    await send(bot, chat, laowang, text="今天好热啊，喝口水")  # after the ticket, too
+    [ticket] = await tickets(bot)
+    assert (ticket.description, ticket.category) == (None, "其他")
+
+
+async def test_a_caption_a_category_word_or_a_reply_to_the_card_describes_the_report(
+    bot, chat, laowang, xiaoli
+):
+    await send(bot, chat, laowang, photos=[jpeg(1)], text="路口这个")  # a caption, however short
+    await send(bot, chat, laowang, location=SPOT)
+    await send(bot, chat, xiaoli, photos=[jpeg(2)])
+    await send(bot, chat, xiaoli, location=SPOT)
+    await send(bot, chat, xiaoli, text="井盖松了")  # names a category
+    await send(bot, chat, laowang, photos=[jpeg(3)])
+    [card] = await send(bot, chat, laowang, location=SPOT)
+    await send(bot, chat, laowang, text="这里很危险，晚上看不见", reply_to=card.message_id)
+    first, second, third = await tickets(bot)
+    assert first.description == "路口这个"
+    assert (second.description, second.category) == ("井盖松了", "井盖损坏")
+    assert third.description == "这里很危险，晚上看不见"

@@ -12,6 +12,7 @@ def env(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/wp.db")
     monkeypatch.setenv("MEDIA_DIR", str(tmp_path / "media"))
+    assert main(["db", "upgrade", "--create"]) == 0  # the tools refuse a missing file
 
 
 def test_roles_are_granted_listed_and_revoked(env, capsys):

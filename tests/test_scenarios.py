@@ -144,3 +144,19 @@ async def test_a_resolved_report_earns_the_reporter_points(rider_chat: Driver):
     await rider_chat.text("laowang", "积分")
     [after] = await rider_chat.said()
     assert after.endswith("老王：积分 3 分；最近 11-20 10:00 +3 #1 其他 已解决")
+
+
+async def test_a_usage_hint_names_the_command_as_this_platform_takes_it(rider_chat: Driver):
+    await rider_chat.appoint("peng")
+    await rider_chat.photo("laowang", seed=12)
+    await rider_chat.location("laowang", *SPOT)
+    await rider_chat.said()
+    slash = rider_chat.platform == "telegram"  # WeChat has no slash commands: its own words
+    await rider_chat.command("peng", "/accept")
+    assert await rider_chat.said() == [
+        "请写工单号，例如：" + ("/accept 17" if slash else "受理 17")
+    ]
+    await rider_chat.text("peng", "驳回 1")
+    assert await rider_chat.said() == [
+        "驳回要写原因，例如：" + ("/reject 1" if slash else "驳回 1") + " 不属于本街区"
+    ]

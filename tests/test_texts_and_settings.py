@@ -71,3 +71,12 @@ def test_env_example_lists_every_setting():
     example = Path(".env.example").read_text("utf-8")
     for name in Settings.model_fields:
         assert f"{name.upper()}=" in example, name
+
+
+def test_the_readme_lists_every_setting_and_explains_webhook_mode():
+    readme = Path("README.md").read_text("utf-8")
+    table = readme[readme.index("## Settings") :]
+    table = table[: table.index("\n\n", table.index("| setting |"))]
+    for name in Settings.model_fields:
+        assert f"`{name.upper()}`" in table, name
+    assert "### Telegram: polling or webhook" in readme

@@ -1,4 +1,5 @@
-"""`woodpecker digest …` (render a week to files, manage subscriptions) and `woodpecker seed`."""
+"""`woodpecker digest …`: render a week to files (text, chart, spreadsheet), or manage which
+officials' chats receive it."""
 
 from __future__ import annotations
 
@@ -7,29 +8,29 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from bot.manage import operator_deps
+from bot.cli import common
 from bot.settings import Settings
 from handlers import digest, subscriptions
 from handlers.config import utc_now
 from handlers.deps import Deps
 from handlers.periods import to_local, week_key
 
+STEPS = 4  # counted, chart, spreadsheet, files written
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:
-    d = sub.add_parser("digest", help="render the weekly digest to files, or manage who gets it")
+
+def register(sub: argparse._SubParsersAction) -> None:
+    d = sub.add_parser(
+        "digest",
+        help="render the weekly digest to files, or manage who gets it",
+        parents=[common.database_options(), common.progress_option()],
+    )
     actions = ["render", "subscribe", "unsubscribe", "list"]
     d.add_argument("action", nargs="?", default="render", choices=actions)
     d.add_argument("--week", help="ISO week like 2026-W47 (default: the last complete week)")
     d.add_argument("--out", default="data/digests", help="folder for the .txt, .png and .xlsx")
-    d.add_argument("--db", help="a SQLite file to read instead of DATABASE_URL")
     d.add_argument("--chat", help="the officials' chat id (subscribe / unsubscribe)")
     d.add_argument("--platform", default="telegram")
-    s = sub.add_parser("seed", help="fill a new SQLite file with made-up tickets (demo, bench)")
-    s.add_argument("--db", default="data/seed.db")
-    s.add_argument("--tickets", type=int, default=2500)
-    s.add_argument("--weeks", type=int, default=8)
-    s.add_argument("--groups", type=int, default=6)
-    s.add_argument("--riders", type=int, default=120)
+    d.set_defaults(run=run)
 
 
 def last_complete_week(tz: str) -> str:
@@ -37,20 +38,16 @@ def last_complete_week(tz: str) -> str:
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    if args.cmd == "seed":
-        return await _seed(settings, args)
-    if args.db:
-        settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{args.db}"})
-    async with operator_deps(settings) as deps:
+    settings = common.on_database(settings, args)
+    if args.action in ("subscribe", "unsubscribe") and not args.chat:
+        raise common.CliError("需要 --chat / --chat is required")
+    async with common.operator_deps(settings) as deps:
         if args.action == "render":
             return await _render(deps, args)
         if args.action == "list":
             for line in await subscriptions.list_subscriptions(deps):
                 print(line)
             return 0
-        if not args.chat:
-            print("--chat is required / 需要 --chat")
-            return 2
         subscribe = args.action == "subscribe"
         changed = await subscriptions.subscribe_chat(deps, args.platform, args.chat, subscribe)
         if subscribe:
@@ -62,11 +59,14 @@ async def run(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _render(deps: Deps, args: argparse.Namespace) -> int:
     week = (args.week or last_complete_week(deps.config.timezone)).upper()
+    progress = common.Progress.for_args(args, f"周报 digest {week}", STEPS)
     try:
-        result = await digest.build(deps, week, deps.clock())
+        result = await digest.build(deps, week, deps.clock(), progress=progress)
     except ValueError:
-        print(f"bad week {week!r}: use the ISO form 2026-W47 / 周数格式应为 2026-W47")
-        return 2
+        progress.finish()
+        raise common.CliError(
+            f"周数格式应为 2026-W47 / bad week {week!r}: use the ISO form 2026-W47"
+        ) from None
     out = Path(args.out)
     stem = out / f"woodpecker-{result.week}"
 
@@ -79,19 +79,8 @@ async def _render(deps: Deps, args: argparse.Namespace) -> int:
             out.joinpath(f"{stem.name}-map.png").write_bytes(result.map_png)
 
     await asyncio.to_thread(write)
+    progress(STEPS)
+    progress.finish()
     print(result.text)
     print(f"\n→ {stem}.txt .png .xlsx" + (" -map.png" if result.map_png else ""))
-    return 0
-
-
-async def _seed(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.seed import Plan, seed
-    from bot.seed_geo import add_sample_grids
-
-    end = utc_now().replace(minute=0, second=0, microsecond=0)
-    plan = Plan(args.tickets, args.groups, args.riders, args.weeks * 7, end)
-    await asyncio.to_thread(seed, Path(args.db), plan)
-    await asyncio.to_thread(add_sample_grids, Path(args.db))  # the sample 网格, tickets placed
-    print(f"{args.tickets} tickets over {args.weeks} weeks → {args.db}")
-    print(f"woodpecker digest --db {args.db} --out data/digests")
     return 0

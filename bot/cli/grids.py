@@ -4,27 +4,31 @@ from __future__ import annotations
 
 import argparse
 
-from bot.manage import operator_deps
+from bot.cli import common
 from bot.settings import Settings
 from handlers.geo import grids, stations
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    g = sub.add_parser("grids", help="load the grids file (网格/街道/区) or list the grids")
+    db = [common.database_options()]
+    g = sub.add_parser(
+        "grids", help="load the grids file (网格/街道/区) or list the grids", parents=db
+    )
     g.add_argument("action", choices=["import", "list"])
     g.add_argument("file", nargs="?", help="GeoJSON FeatureCollection (import)")
-    g.set_defaults(geo_command=run)
-    s = sub.add_parser("stations", help="load the rest stations file (CSV or GeoJSON) or list them")
+    s = sub.add_parser(
+        "stations", help="load the rest stations file (CSV or GeoJSON) or list them", parents=db
+    )
     s.add_argument("action", choices=["import", "list"])
     s.add_argument("file", nargs="?", help="CSV or GeoJSON (import)")
-    s.set_defaults(geo_command=run)
+    for p in (g, s):
+        p.set_defaults(run=run)
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "import" and not args.file:
-        print("需要文件 / a FILE is required: woodpecker", args.cmd, "import FILE")
-        return 2
-    async with operator_deps(settings) as deps:
+        raise common.CliError(f"需要文件 / a FILE is required: woodpecker {args.cmd} import FILE")
+    async with common.operator_deps(common.on_database(settings, args)) as deps:
         if args.cmd == "grids":
             return await _grids(deps, args)
         return await _stations(deps, args)

@@ -1,9 +1,12 @@
-"""`woodpecker demo` and `woodpecker console`: the real core, a chat in the terminal, no network."""
+"""`woodpecker demo`: a scripted scene from a street group, through the real core, printed as a
+chat transcript. No network; its own SQLite file, made afresh each time."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import sys
+import sqlite3
+from contextlib import closing
 from datetime import UTC
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,18 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from bot.app import Woodpecker
-from bot.demo_images import broken_file, street_photo
-from bot.local import LocalChat, Said
+from bot.cli.common import CliError
+from bot.cli.demo_images import broken_file, street_photo
+from bot.cli.transcript import Transcript
+from bot.local import LocalChat
 from bot.settings import Settings
 from handlers.config import utc_now
 from handlers.types import Sender
 from storage.models import Ticket
-
-BOT_NAME = "🐦 啄木鸟"
-CONSOLE_HELP = (
-    "/photo 路径 [说明]、/file 路径（原图）、/loc 纬度 经度、/demo-photo [说明]、"
-    "/as 名字、/report、/help、/quit；其他文字照常发送。"
-)
 
 # Riders from the seed story's street group: reporters, a chatter, one with a bad upload.
 LAOWANG = Sender("u-laowang", "老王")
@@ -37,18 +36,38 @@ def _clock_line(at, tz: str) -> str:
     return at.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).strftime("%H:%M")
 
 
-def _print_said(said: Said, names: dict[str, str]) -> None:
-    who = "、".join(names.get(m, m) for m in said.mentions)
-    target = f" → {who}" if who else ""
-    body = said.text.replace("\n", "\n      ")
-    print(f"      {BOT_NAME}{target}: {body}")
-
-
 def _print_rider(user: Sender, what: str, tz: str) -> None:
     print(f"[{_clock_line(utc_now(), tz)}] {user.name}: {what}")
 
 
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("demo", help="play a scripted scene through the real core")
+    p.add_argument(
+        "--db",
+        default="data/demo.db",
+        metavar="FILE",
+        help="the demo's own SQLite file, made afresh (default: data/demo.db)",
+    )
+    p.set_defaults(run=lambda settings, args: run_demo(settings, Path(args.db)))
+
+
+def _real_chats(db_path: Path) -> int:
+    """Chats from a real platform in the file: the demo will not wipe a bot's database."""
+    if not db_path.is_file():
+        return 0
+    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as con:
+        try:
+            return con.execute("SELECT count(*) FROM chat WHERE platform != 'local'").fetchone()[0]
+        except sqlite3.DatabaseError:  # no chat table (or not a database): not the bot's
+            return 0
+
+
 def _fresh_file(db_path: Path) -> None:
+    if _real_chats(db_path):
+        raise CliError(
+            f"{db_path} 里有真实群的数据，演示不会覆盖它 / {db_path} holds real chats: "
+            "the demo only replaces its own file; give another --db"
+        )
     db_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
@@ -59,7 +78,7 @@ async def run_demo(settings: Settings, db_path: Path) -> int:
     await asyncio.to_thread(_fresh_file, db_path)
     settings = settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{db_path}"})
     names = {u.user_id: u.name for u in (LAOWANG, XIAOLI, AQIANG)}
-    chat = LocalChat(on_say=lambda s: _print_said(s, names))
+    chat = LocalChat(on_say=Transcript(names))
     bot = Woodpecker(settings, [chat])
     await bot.migrate()
     print(f"—— 友谊路骑手群（演示 demo）· 数据库 {db_path} ——")
@@ -96,45 +115,5 @@ async def run_demo(settings: Settings, db_path: Path) -> int:
     for ticket in rows:
         where = f"({ticket.lat:.5f}, {ticket.lon:.5f})"
         print(f"  #{ticket.id} {ticket.category} {where} {ticket.description or ''}")
-    await bot.close()
-    return 0
-
-
-async def run_console(settings: Settings, name: str) -> int:
-    """Type as a named courier (see CONSOLE_HELP); the bot's answers print below."""
-    chat = LocalChat()
-    names: dict[str, str] = {}
-    chat.on_say = lambda s: _print_said(s, names)
-    bot = Woodpecker(settings, [chat])
-    await bot.migrate()
-    user = Sender(f"console-{name}", name)
-    names[user.user_id] = name
-    print(f"以 {name} 的身份发言 / speaking as {name}. {CONSOLE_HELP}")
-    seed = 100
-    loop = asyncio.get_running_loop()
-    while True:
-        line = await loop.run_in_executor(None, sys.stdin.readline)
-        if not line or line.strip() in ("/quit", "/exit"):
-            break
-        line = line.strip()
-        if line.startswith("/as "):
-            name = line[4:].strip() or name
-            user = Sender(f"console-{name}", name)
-            names[user.user_id] = name
-            continue
-        try:
-            if line.startswith("/demo-photo"):
-                seed += 1
-                caption = line[len("/demo-photo") :].strip() or None
-                msg = chat.message(user, photos=[street_photo(seed)], text=caption)
-            else:
-                msg = await asyncio.to_thread(chat.parse_console_line, user, line)  # reads files
-        except (OSError, ValueError) as e:
-            print(f"      ✗ {e}")
-            continue
-        if msg is None:
-            continue
-        await bot.handle(msg)
-        await bot.flush()
     await bot.close()
     return 0

@@ -3,65 +3,54 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from datetime import timedelta
 
+from bot.cli import common
 from bot.settings import Settings
 from handlers import roles, tickets
 from handlers.deps import Deps
-from storage.db import Database
-from storage.media import MediaStore
-from storage.migrate import upgrade
 
 
-@asynccontextmanager
-async def operator_deps(settings: Settings) -> AsyncIterator[Deps]:
-    """The core's dependencies for one command-line command, on a migrated database."""
-    await upgrade(settings.database_url)
-    db = Database(settings.database_url)
-    try:
-        yield Deps(db=db, media=MediaStore(settings.media_dir), config=settings.core())
-    finally:
-        await db.dispose()
-
-
-def add_parsers(sub: argparse._SubParsersAction) -> None:
-    r = sub.add_parser("roles", help="grant, revoke or list roles (secretary, official, admin)")
+def register(sub: argparse._SubParsersAction) -> None:
+    db = [common.database_options()]
+    r = sub.add_parser(
+        "roles", help="grant, revoke or list roles (secretary, official, admin)", parents=db
+    )
     r.add_argument("action", choices=["grant", "revoke", "list"])
     r.add_argument("--role", choices=roles.ROLES, default="secretary")
     r.add_argument("--platform", default="telegram")
     r.add_argument("--user", help="the person's platform user id")
     r.add_argument("--chat", help="the group's chat id (omit for a role everywhere)")
     r.add_argument("--name", help="the person's name, if the bot has not seen them yet")
-    i = sub.add_parser("invite", help="a one-time code; the person sends /claim CODE in the group")
+    i = sub.add_parser(
+        "invite", help="a one-time code; the person sends /claim CODE in the group", parents=db
+    )
     i.add_argument("role", choices=["secretary"])
     i.add_argument("--chat", required=True)
     i.add_argument("--platform", default="telegram")
     i.add_argument("--days", type=int, default=3, help="how long the code stays valid")
-    t = sub.add_parser("tickets", help="look at tickets")
+    t = sub.add_parser("tickets", help="look at tickets", parents=db)
     t.add_argument("action", choices=["show"])
     t.add_argument("number", type=int)
+    for p in (r, i, t):
+        p.set_defaults(run=run)
 
 
 async def run(settings: Settings, args: argparse.Namespace) -> int:
-    async with operator_deps(settings) as deps:
+    async with common.operator_deps(common.on_database(settings, args)) as deps:
         return await _dispatch(deps, args)
 
 
 async def _dispatch(deps: Deps, args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
     if args.cmd == "roles":
         if args.action == "list":
             for line in await roles.list_roles(deps):
                 print(line)
             return 0
         if not args.user:
-            print("--user is required / 需要 --user")
-            return 2
+            raise common.CliError("需要 --user / --user is required")
         if args.role == "secretary" and not args.chat:
-            print("a secretary belongs to a group: give --chat / 书记需指定 --chat")
-            return 2
+            raise common.CliError("书记需指定 --chat / a secretary belongs to a group: give --chat")
         if args.action == "grant":
             new = await roles.grant_role(
                 deps, args.platform, args.user, args.role, args.chat, args.name
@@ -80,7 +69,6 @@ async def _dispatch(deps: Deps, args: argparse.Namespace) -> int:
     async with deps.db.read() as s:
         text = await tickets.describe(s, deps, args.number)
     if text is None:
-        print(f"no ticket #{args.number} / 没有工单 #{args.number}")
-        return 1
+        raise common.CliError(f"没有工单 #{args.number} / no ticket #{args.number}", status=1)
     print(text)
     return 0

@@ -1,16 +1,23 @@
-"""A made-up but plausible history of street groups, riders and tickets, written straight into
-SQLite: `woodpecker seed` (a demo database to render a digest from) and `bench/digest.py`
-(a year of a million tickets) both use it. Deterministic for a given seed."""
+"""`woodpecker seed`: a made-up but plausible history of street groups, riders and tickets,
+written straight into a new SQLite file (a database to render a digest from, and what
+`bench/digest.py` fills with a year of a million tickets). Deterministic for a given seed."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import math
 import random
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bot.cli import common
+from bot.cli.seed_geo import add_sample_grids
+from bot.settings import Settings
+from handlers.config import utc_now
 from storage.migrate import upgrade_sync
 
 STREETS = (
@@ -40,6 +47,41 @@ class Plan:
     seed: int = 7
 
 
+def register(sub: argparse._SubParsersAction) -> None:
+    s = sub.add_parser(
+        "seed",
+        help="fill a new SQLite file with made-up tickets (demo, bench)",
+        parents=[common.progress_option()],
+    )
+    s.add_argument("--db", default="data/seed.db", metavar="FILE", help="the new SQLite file")
+    s.add_argument("--replace", action="store_true", help="overwrite the file if it exists")
+    s.add_argument("--tickets", type=int, default=2500)
+    s.add_argument("--weeks", type=int, default=8)
+    s.add_argument("--groups", type=int, default=6)
+    s.add_argument("--riders", type=int, default=120)
+    s.set_defaults(run=run)
+
+
+async def run(settings: Settings, args: argparse.Namespace) -> int:
+    path = Path(args.db)
+    if "://" in args.db:
+        raise common.CliError(f"seed 只写 SQLite 文件 / seed writes a SQLite file: {args.db!r}")
+    if await asyncio.to_thread(path.exists) and not args.replace:
+        raise common.CliError(
+            f"{path} 已存在 / {path} exists: seed makes a new database; "
+            "add --replace to overwrite it (everything in it is lost)"
+        )
+    end = utc_now().replace(minute=0, second=0, microsecond=0)
+    plan = Plan(args.tickets, args.groups, args.riders, args.weeks * 7, end)
+    progress = common.Progress.for_args(args, f"工单 tickets → {path}", args.tickets)
+    await asyncio.to_thread(seed, path, plan, progress=progress)
+    await asyncio.to_thread(add_sample_grids, path)  # the sample 网格, tickets placed in them
+    progress.finish()
+    print(f"{args.tickets} tickets over {args.weeks} weeks → {path}")
+    print(f"woodpecker digest --db {path} --out data/digests")
+    return 0
+
+
 def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(("", "", rng.choice(GIVEN)))
 
@@ -48,8 +90,14 @@ def _ts(at: datetime | None) -> str | None:
     return at.isoformat(sep=" ", timespec="microseconds") if at else None
 
 
-def seed(db_path: Path, plan: Plan, batch: int = 50_000) -> None:
-    """Create the schema at `db_path` (a new file) and fill it according to `plan`."""
+def seed(
+    db_path: Path,
+    plan: Plan,
+    batch: int = 50_000,
+    progress: Callable[[int], None] = lambda done: None,
+) -> None:
+    """Create the schema at `db_path` (a new file) and fill it according to `plan`;
+    `progress` hears how many tickets are made, every thousand and at the end."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
@@ -135,7 +183,10 @@ def seed(db_path: Path, plan: Plan, batch: int = 50_000) -> None:
             if len(rows) >= batch:
                 _flush(con, rows, points)
                 rows, points = [], []
+            if tid % 1000 == 0:
+                progress(tid)
         _flush(con, rows, points)
+        progress(tid)
     con.close()
 
 
