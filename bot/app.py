@@ -26,15 +26,17 @@ class Woodpecker:
         self.settings = settings
         self.db = Database(settings.database_url)
         config = settings.core()
+        media = MediaStore(settings.media_dir)
         self.sender = OutboxSender(
             self.db,
             list(ports or []),
             clock,
             quiet=lambda now: quiet_until(now, config.timezone, config.quiet_hours),
+            media=media,
         )
         self.deps = Deps(
             db=self.db,
-            media=MediaStore(settings.media_dir),
+            media=media,
             config=config,
             clock=clock,
             wake_outbox=self.sender.wake,

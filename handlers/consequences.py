@@ -4,7 +4,7 @@ resolution, rejection and merging, and the points that follow (handlers/awards.p
 
 from __future__ import annotations
 
-from handlers import awards, cards, categories
+from handlers import awards, cards, categories, escalation
 from handlers.geo import merge
 from handlers.i18n import normalise, t
 from handlers.outbox import CARD
@@ -38,6 +38,7 @@ async def notify_change(w, ticket: Ticket, action: str, actor_pk, target=None, p
     w.say(card, card_of=ticket.id, push=push)
     for out, card_of in await merge.after_change(s, w.deps, ticket, action):  # merged reports
         w.say(out, card_of=card_of, push=push)
+    await escalation.whistle(w, ticket, action)  # the next level's chat hears it
     if reporter.private_chat_id and reporter.id != actor_pk:
         their = normalise(reporter.language, locale)
         text = t(

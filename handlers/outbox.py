@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from handlers.ports import ChatPort, PermanentSendError
 from handlers.types import Attachment, Button, Outgoing
 from storage import repository as repo
 from storage.db import Database
+from storage.media import MediaStore
 from storage.models import Outbox
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,8 @@ LEASE = timedelta(minutes=5)
 # An edit of a ticket's card, whose message id may not be known when the edit is queued.
 CARD = "card"
 MAX_ATTEMPTS = 8
+# An outbox file named so is a stored photo, read from the media store when it is sent.
+MEDIA = "media:"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -52,8 +56,10 @@ def queue(
             not_before=now,
             push=push,
             file_kind=file.kind if file else None,
-            file_name=file.filename if file else None,
-            file_data=file.data if file else None,
+            file_name=(MEDIA + file.media_path if file.media_path else file.filename)
+            if file
+            else None,
+            file_data=file.data if file and not file.media_path else None,
         )
     )
 
@@ -67,10 +73,18 @@ def to_outgoing(row: Outbox) -> Outgoing:
         mention_user_ids=json.loads(row.mention_ids),
         buttons=[Button(label, data) for label, data in json.loads(row.buttons)],
         edit_message_id=row.edit_message_id,
-        attachment=Attachment(row.file_kind, row.file_name or "file", row.file_data)
-        if row.file_kind and row.file_data is not None
-        else None,
+        attachment=_attachment(row),
     )
+
+
+def _attachment(row: Outbox) -> Attachment | None:
+    if not row.file_kind:
+        return None
+    name = row.file_name or "file"
+    if name.startswith(MEDIA):
+        path = name[len(MEDIA) :]
+        return Attachment(row.file_kind, path.rsplit("/", 1)[-1], b"", media_path=path)
+    return Attachment(row.file_kind, name, row.file_data) if row.file_data is not None else None
 
 
 # Given now, when the quiet hours end (None: not quiet now). See handlers/periods.quiet_until.
@@ -87,8 +101,10 @@ class OutboxSender:
         clock: Clock = utc_now,
         poll: float = 2.0,
         quiet: QuietHours | None = None,
+        media: MediaStore | None = None,
     ):
         self.db, self.clock, self.poll, self.quiet = db, clock, poll, quiet
+        self.media = media  # where stored photos sent by path are read from
         self.ports = {p.platform: p for p in ports}
         self._wake = asyncio.Event()
         self._chats: dict[tuple[str, str], asyncio.Queue[Outbox]] = {}
@@ -136,7 +152,7 @@ class OutboxSender:
 
     async def _send(self, row: Outbox) -> None:
         port = self.ports[row.platform]
-        message = to_outgoing(row)
+        message = await self._with_media(to_outgoing(row))
         if message.edit_message_id == CARD:
             async with self.db.read() as s:
                 message.edit_message_id = await repo.card_message_id(s, row.card_of_ticket)
@@ -159,6 +175,18 @@ class OutboxSender:
             lambda s: repo.mark_sent(s, row.id, message_id, sent_at, row.card_of_ticket)
         )
         self.sent += 1
+
+    async def _with_media(self, message: Outgoing) -> Outgoing:
+        """A stored photo's bytes, read off the loop; a photo gone from the disk leaves the text."""
+        file = message.attachment
+        if file is None or file.media_path is None:
+            return message
+        try:
+            data = await asyncio.to_thread(self.media.resolve(file.media_path).read_bytes)
+        except (OSError, AttributeError):
+            log.warning("photo %s could not be read; sending the text alone", file.media_path)
+            return dataclasses.replace(message, attachment=None)
+        return dataclasses.replace(message, attachment=dataclasses.replace(file, data=data))
 
     async def idle(self) -> None:
         """Wait until every claimed row has been sent or rescheduled (tests, shutdown)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers import authority, cards, workflow
+from handlers import authority, cards, escalation, workflow
 from handlers.commands import example as example_of
 from handlers.consequences import GROUP_NOTICE
 from handlers.deps import Deps
@@ -87,8 +87,12 @@ async def _act(w: Work, cmd: TicketCommand) -> Outcome:
         return Outcome(False, w.reply(t("workflow.no_ticket", locale, number=number)))
     caps = await authority.capacities(w, ticket.chat_pk)
     elsewhere = w.chat is not None and w.source.is_group and ticket.chat_pk != w.chat.id
-    if elsewhere and authority.ADMIN not in caps:
-        return Outcome(False, w.reply(t("workflow.not_this_group", locale, number=number)))
+    if elsewhere:  # an area's chat (street, district) the ticket was whistled up to, or nothing
+        # Officials there run what reached their area as a secretary runs the group's own.
+        if await escalation.area_capacities(w, ticket):
+            caps.add(authority.SECRETARY)
+        elif authority.ADMIN not in caps:
+            return Outcome(False, w.reply(t("workflow.not_this_group", locale, number=number)))
     if cmd.action == "dup":
         original = await w.s.get(Ticket, cmd.target) if cmd.target else None
         if original is None or original.id == ticket.id or original.status == workflow.DUPLICATE:

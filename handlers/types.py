@@ -92,11 +92,13 @@ class Button:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent with a message: "photo" (shown as a picture) or "document" (a file)."""
+    """A file sent with a message: "photo" (shown as a picture) or "document" (a file).
+    A stored photo travels by its media path (`media_path`) and is read only when sent."""
 
     kind: str
     filename: str
     data: bytes
+    media_path: str | None = None
 
 
 @dataclass
