@@ -44,6 +44,15 @@ def main(argv: list[str] | None = None) -> int:
     console.add_argument("--name", default="骑手")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
+    web = sub.add_parser("web", help="run the web desk alone (WEB_PORT, default 8080)")
+    web.add_argument("--port", type=int, help="instead of WEB_PORT")
+    o = sub.add_parser("open311", help="API keys of city systems posting Open311 reports")
+    o.add_argument("what", choices=["key"])
+    o.add_argument("action", choices=["create", "list", "revoke"])
+    o.add_argument("--name", help="the system's name, e.g. 12345热线")
+    o.add_argument("--chat", help="the group whose secretary runs its reports")
+    o.add_argument("--platform", default="telegram")
+    o.add_argument("--id", type=int, help="the key to revoke")
     manage.add_parsers(sub)
     digest_cli.add_parsers(sub)
     points_cli.add_parsers(sub)
@@ -65,6 +74,14 @@ def main(argv: list[str] | None = None) -> int:
         from bot.demo import run_console
 
         return asyncio.run(run_console(settings, args.name))
+    if args.cmd == "web":
+        from bot.web.server import run_alone
+
+        if args.port is not None:
+            settings.web_port = args.port
+        return asyncio.run(run_alone(settings))
+    if args.cmd == "open311":
+        return asyncio.run(manage.open311(settings, args))
     if args.cmd in ("roles", "invite", "tickets"):
         return asyncio.run(manage.run(settings, args))
     if args.cmd in ("digest", "seed"):

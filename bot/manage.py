@@ -84,3 +84,27 @@ async def _dispatch(deps: Deps, args: argparse.Namespace) -> int:
         return 1
     print(text)
     return 0
+
+
+async def open311(settings: Settings, args: argparse.Namespace) -> int:
+    """`woodpecker open311 key create|list|revoke`: a key is shown once, only its hash kept."""
+    from handlers import open311 as o
+
+    async with operator_deps(settings) as deps:
+        if args.action == "list":
+            for line in await o.list_keys(deps):
+                print(line)
+            return 0
+        if args.action == "revoke":
+            if args.id is None:
+                print("--id is required / 需要 --id")
+                return 2
+            gone = await o.revoke_key(deps, args.id)
+            print("revoked / 已停用" if gone else "no such live key / 没有该密钥")
+            return 0 if gone else 1
+        if not (args.name and args.chat):
+            print("--name and --chat are required / 需要 --name 和 --chat")
+            return 2
+        key = await o.create_key(deps, args.name, args.platform, args.chat)
+        print(f"{key}\n只显示这一次，请妥善保存 / shown once: keep it safe (api_key=…)")
+        return 0

@@ -43,6 +43,7 @@ BARE_WORDS = {
     "我的站点": "company",
     "订阅周报": "subscribe_digest",
     "退订周报": "unsubscribe_digest",
+    "后台": "web",
 }
 # 核销 K7MX9Q confirms a redemption code (确认 N already confirms a ticket solved).
 CODE_WORDS = {

@@ -33,6 +33,9 @@ class CoreConfig:
     digest_weekday: int = 0  # Monday
     digest_at: time = time(9, 0)
     quiet_hours: tuple[time, time] | None = (time(22, 0), time(7, 0))
+    # The desk's address for the sign-in links `/web` sends ("": no desk), and their lifetime.
+    web_url: str = ""
+    web_link_valid: timedelta = timedelta(minutes=10)
 
     def is_admin(self, platform: str, user_id: str) -> bool:
         return user_id in self.admin_ids or f"{platform}:{user_id}" in self.admin_ids

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from handlers import help, intake, notices, points, rewards, roles, subscriptions, tickets
+from handlers import (
+    help,
+    intake,
+    notices,
+    points,
+    resolve_reply,
+    rewards,
+    roles,
+    signin,
+    subscriptions,
+    tickets,
+)
 from handlers.commands import TICKET_ACTIONS, recognise
 from handlers.deps import Deps
 from handlers.types import Incoming
@@ -22,6 +33,7 @@ COMMANDS = {
     "rewards": rewards.on_rewards,
     "redeem": rewards.on_redeem,
     "confirm": rewards.on_confirm,
+    "web": signin.on_web,
 }
 # What works in a group before it is enabled (an officials' chat is no served courier group).
 UNSERVED_OK = {"enable", "subscribe_digest", "unsubscribe_digest", *HELP_COMMANDS}
@@ -40,6 +52,8 @@ async def handle(msg: Incoming, deps: Deps, privacy_warning: bool = False) -> st
         await help.on_help(msg, deps, privacy_warning=privacy_warning)
     elif msg.command == "enable":
         await roles.on_enable(msg, deps)
+    elif resolve_reply.applies(msg):
+        return await resolve_reply.on_photo(msg, deps)
     elif msg.command in TICKET_ACTIONS:
         return await tickets.on_action(msg, deps)
     elif msg.command in COMMANDS:
