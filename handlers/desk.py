@@ -69,12 +69,17 @@ class Viewer:
         return Actor(self.platform, self.user_id, self.name, self.language)
 
 
+async def runs_group(s, viewer: Viewer, chat_pk: int) -> bool:
+    """Whether the authority makes this person a secretary of the group (or an admin)."""
+    roles = await repository.roles_of(s, viewer.member_pk, chat_pk)
+    caps = authority.grant(roles, configured_admin=viewer.configured_admin, chat_admin_here=False)
+    return authority.SECRETARY in caps
+
+
 async def desk_actions(s, viewer: Viewer, ticket: Ticket) -> list[str]:
     """The buttons to show: what the authority lets this person do to the ticket now. Showing
     is a courtesy; `act` decides again."""
-    roles = await repository.roles_of(s, viewer.member_pk, ticket.chat_pk)
-    caps = authority.grant(roles, configured_admin=viewer.configured_admin, chat_admin_here=False)
-    if authority.SECRETARY not in caps:
+    if not await runs_group(s, viewer, ticket.chat_pk):
         return []
     allowed = workflow.allowed_actions(ticket.status, workflow.SECRETARY)
     return [a for a in DESK_ACTIONS if a in allowed]

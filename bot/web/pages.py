@@ -203,6 +203,7 @@ async def ticket_page(request: Request) -> Response:
             "history": await repo.ticket_history(s, ticket.id),
             "merged": await queries.merged_into(s, ticket.id),
             "actions": await desk.desk_actions(s, viewer, ticket),
+            "can_publish": await desk.runs_group(s, viewer, ticket.chat_pk),
         }
 
     ctx = await deps.db.run(read, write=False)

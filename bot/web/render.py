@@ -17,17 +17,6 @@ from handlers.i18n import t
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.autoescape = True
 
-STATE_COLOURS = {
-    "new": "#e8590c",
-    "accepted": "#f59f00",
-    "dispatched": "#1c7ed6",
-    "resolved": "#2b8a3e",
-    "closed": "#868e96",
-    "rejected": "#495057",
-    "duplicate": "#ced4da",
-}
-
-
 def helpers(locale: str, timezone: str, now: datetime) -> dict[str, Any]:
     return {
         "_": lambda key, **kw: t(key, locale, **kw),
@@ -37,7 +26,6 @@ def helpers(locale: str, timezone: str, now: datetime) -> dict[str, Any]:
         "category_label": lambda name: categories.label(name, locale),
         "local_time": lambda at: cards.local_time(at, timezone) if at else "",
         "age": lambda at: cards.age(at, now, locale),
-        "colours": STATE_COLOURS,
     }
 
 
