@@ -97,3 +97,26 @@ async def until_sent(api: FakeTelegramAPI, predicate, timeout: float = 10.0) -> 
     while not predicate(api.sent):
         await api.wait_for_sent(len(api.sent) + 1, timeout=timeout)
     return api.sent
+
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+async def signed_in(client, deps, platform: str, user_id: str, name: str) -> str:
+    """Sign `client` (an httpx client on the desk) in as this person, through a link as `/web`
+    would make it; returns the session's CSRF token, read off a page."""
+    from datetime import timedelta
+
+    from storage import access
+    from storage import repository as repo
+
+    secret = f"link-{platform}-{user_id}"
+    async with deps.db.write() as s:
+        member = await repo.upsert_member(s, platform, user_id, name, None, deps.clock())
+        await access.add_link(
+            s, secret, member.id, deps.clock(), deps.clock() + timedelta(minutes=5)
+        )
+    signed = await client.post(f"/login/{secret}")
+    assert signed.status_code == 303, signed.text
+    page = await client.get("/tickets")
+    return CSRF.search(page.text).group(1)
