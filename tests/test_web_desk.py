@@ -103,6 +103,7 @@ async def test_a_secretary_signs_in_from_the_chat_and_resolves_with_an_after_pho
     await expect(phone.locator("#map-list")).to_contain_text(f"#{number} 井盖损坏")
 
     await phone.click("nav >> text=工单")
+    await phone.click("#filters summary")  # folded away on a phone until asked for
     await phone.select_option("select[name=state]", "new")
     await phone.click("#apply")
     await expect(phone.locator(f"tr[data-number='{number}']")).to_be_visible()
