@@ -8,6 +8,8 @@ import os
 import signal
 import sqlite3
 
+import pytest
+
 from bot.serve import serve
 from bot.settings import Settings
 from tests import telegram_updates as tu
@@ -44,6 +46,43 @@ async def test_run_serves_a_report_starts_the_scheduler_and_stops_on_sigterm(tmp
         assert started == (1,)
         os.kill(os.getpid(), signal.SIGTERM)
         assert await asyncio.wait_for(running, timeout=30) == 0
+    finally:
+        running.cancel()
+        await api.stop()
+
+
+async def test_run_with_web_port_serves_the_desk_in_the_same_process(tmp_path):
+    import httpx
+
+    from tests.web import free_port
+
+    api = FakeTelegramAPI(token=TOKEN, bot_username="woodpecker_bot")
+    await api.start()
+    port = free_port()
+    settings = Settings(
+        _env_file=None,
+        database_url=f"sqlite:///{tmp_path / 'wp.db'}",
+        media_dir=str(tmp_path / "media"),
+        telegram_bot_token=TOKEN,
+        telegram_base_url=api.base_url,
+        web_port=port,
+    )
+    running = asyncio.create_task(serve(settings))
+    try:
+        api.add_file("ph1", jpeg(3), file_unique_id="u-ph1")
+        api.push_update(tu.photo(LAOWANG, "ph1", caption="井盖坏了"))
+        api.push_update(tu.location(LAOWANG, 31.40512, 121.48931))
+        await api.wait_for_sent(2, timeout=30)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as desk:
+            health = (await desk.get("/healthz")).json()
+            [ticket] = (await desk.get("/open311/v2/requests.json")).json()
+        assert health["ok"] and health["last_update"]["telegram"] is not None
+        assert ticket["service_request_id"] == "1"
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert await asyncio.wait_for(running, timeout=30) == 0
+        with pytest.raises(httpx.ConnectError):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as desk:
+                await desk.get("/healthz")
     finally:
         running.cancel()
         await api.stop()
