@@ -12,11 +12,15 @@ from datetime import timedelta
 import httpx
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.web.app import create_app
 from handlers import roles, runs, subscriptions
 from handlers.digest import run_weekly_digest
-from storage.models import Chat, Member, Ticket, TicketEvent
+from handlers.types import Sender
+from storage import access
+from storage import repository as repo
+from storage.models import Chat, Member, Ticket, TicketEvent, WebLink, WebSession
 from tests.conftest import both_backends, send
 from tests.images import jpeg
 from tests.web import signed_in
@@ -181,15 +185,11 @@ async def test_the_ticket_page_shows_every_audit_row_and_merged_reports(
         assert "合并进来的重复上报" in page and 'href="/tickets/2"' in page and "小李" in page
         assert (await c.get("/tickets/2")).text.count("是 #1 的重复上报") == 1
     async with bot.db.read() as s:
-        from sqlalchemy import select
-
         tiers = await s.execute(select(TicketEvent.tier).where(TicketEvent.ticket_id == 1))
         assert [t for t in tiers.scalars()] == [None, None, 2, 3]
 
 
-def bot_user():
-    from handlers.types import Sender
-
+def bot_user() -> Sender:
     return Sender("u-peng", "彭文兴")
 
 
@@ -227,3 +227,22 @@ async def test_healthz_and_metrics(app, bot, chat, laowang):
     assert "woodpecker_outbox_depth 0.0" in text
     assert "woodpecker_send_failures_total 0.0" in text
     assert 'woodpecker_web_requests_total{endpoint="list_page",method="GET",status="401"}' in text
+
+
+async def test_the_session_cookie_is_httponly_lax_and_secure_over_https(bot, settings):
+    https = settings.model_copy(update={"web_base_url": "https://desk.example.cn"})
+    await roles.grant_role(bot.deps, "local", "u-admin", "admin", None, "运营")
+    async with client(create_app(bot.deps, https)) as c:
+        async with bot.db.write() as s:
+            member = await repo.find_member(s, "local", "u-admin")
+            now = bot.deps.clock()
+            await access.add_link(s, "secret-link", member.id, now, now + timedelta(minutes=5))
+        signed = await c.post("/login/secret-link")
+    cookie = signed.headers["set-cookie"]
+    assert signed.status_code == 303 and cookie.startswith("wp_session=")
+    assert all(flag in cookie for flag in ("HttpOnly", "Secure", "SameSite=lax", "Path=/"))
+    async with bot.db.read() as s:
+        stored = [*(await s.execute(select(WebSession.token_hash))).scalars()]
+        stored += [*(await s.execute(select(WebLink.token_hash))).scalars()]
+    secret = cookie.split(";")[0].split("=", 1)[1]
+    assert secret not in stored and "secret-link" not in stored  # only hashes are kept

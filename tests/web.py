@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 import socket
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.settings import Settings
 from bot.telegram.runner import TelegramBot
 from bot.web.server import WebServer
+from storage import access
+from storage import repository as repo
 from tests import telegram_updates as tu
 from tests.conftest import TELEGRAM_TOKEN
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -105,11 +108,6 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 async def signed_in(client, deps, platform: str, user_id: str, name: str) -> str:
     """Sign `client` (an httpx client on the desk) in as this person, through a link as `/web`
     would make it; returns the session's CSRF token, read off a page."""
-    from datetime import timedelta
-
-    from storage import access
-    from storage import repository as repo
-
     secret = f"link-{platform}-{user_id}"
     async with deps.db.write() as s:
         member = await repo.upsert_member(s, platform, user_id, name, None, deps.clock())

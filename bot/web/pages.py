@@ -13,6 +13,7 @@ from starlette.responses import FileResponse, JSONResponse, RedirectResponse, Re
 from bot.web import export
 from bot.web.auth import (
     LANG_COOKIE,
+    BadForm,
     NotVisible,
     checked_form,
     clear_session,
@@ -40,6 +41,7 @@ MAP_LIST = 30  # the map page's own list, for phones and for when tiles fail
 EXPORT_LIMIT = 50_000
 AGES = (1, 3, 7, 30)
 DEPARTMENTS = ("城运中心", "城管", "绿化", "市容", "交警", "公安")
+FORM_ROOM = 64 * 1024  # the form's other fields beside a photo
 
 
 def _int(value: str | None) -> int | None:
@@ -231,6 +233,8 @@ async def ticket_act(request: Request) -> Response:
     ticket number comes from the address, the person from the session; `tickets.act` decides."""
     viewer = await require(request)
     d = desk_of(request)
+    if int(request.headers.get("content-length") or 0) > MAX_BYTES + FORM_ROOM:
+        raise BadForm  # nothing we would keep: refused before it is read
     form = await checked_form(request, viewer)
     number = _int(request.path_params["number"])
     action = form.get("action")

@@ -17,6 +17,7 @@ from handlers.i18n import t
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.autoescape = True
 
+
 def helpers(locale: str, timezone: str, now: datetime) -> dict[str, Any]:
     return {
         "_": lambda key, **kw: t(key, locale, **kw),
