@@ -69,7 +69,8 @@ async def notify_change(
             chat.chat_id,
             text,
             reply_to=ticket.source_message_id,
-            mention_user_ids=[reporter.user_id],
+            # A reporter from elsewhere (a city system, Open311) is no member to @ here.
+            mention_user_ids=[reporter.user_id] if reporter.platform == chat.platform else [],
         )
         w.say(out)
         if picture:

@@ -192,3 +192,16 @@ def test_woodpecker_open311_key_create_gives_a_key_that_posts(settings, monkeypa
     assert asyncio.run(post()) == 201
     assert main(["open311", "key", "revoke", "--id", "1"]) == 0
     assert asyncio.run(post()) == 403
+
+
+async def test_resolving_a_posted_report_tells_the_group_without_a_mention(desk, bot, chat, key):
+    await desk.post("/open311/v2/requests.json", data=report(key))
+    await roles.grant_role(bot.deps, chat.platform, "u-peng", "secretary", chat.chat_id, "彭文兴")
+    csrf = await signed_in(desk, bot.deps, chat.platform, "u-peng", "彭文兴")
+    form = {"csrf": csrf, "action": "resolve", "note": "已修复"}
+    assert (await desk.post("/tickets/1/act", data=form)).status_code == 303
+    await bot.flush()
+    line = next(s for s in chat.pop() if not s.edited and "#1" in s.text and "已修复" in s.text)
+    assert line.mentions == []
+    [one] = (await desk.get("/open311/v2/requests/1.json")).json()
+    assert (one["status"], one["status_notes"]) == ("closed", "已解决 · 已修复")

@@ -7,7 +7,9 @@ import asyncio
 import os
 import signal
 import sqlite3
+import sys
 
+import httpx
 import pytest
 
 from bot.serve import serve
@@ -16,6 +18,7 @@ from tests import telegram_updates as tu
 from tests.conftest import TELEGRAM_TOKEN as TOKEN
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.images import jpeg
+from tests.web import free_port
 
 LAOWANG = tu.user(7001, "老王")
 
@@ -52,10 +55,6 @@ async def test_run_serves_a_report_starts_the_scheduler_and_stops_on_sigterm(tmp
 
 
 async def test_run_with_web_port_serves_the_desk_in_the_same_process(tmp_path):
-    import httpx
-
-    from tests.web import free_port
-
     api = FakeTelegramAPI(token=TOKEN, bot_username="woodpecker_bot")
     await api.start()
     port = free_port()
@@ -86,3 +85,28 @@ async def test_run_with_web_port_serves_the_desk_in_the_same_process(tmp_path):
     finally:
         running.cancel()
         await api.stop()
+
+
+async def test_woodpecker_web_runs_the_desk_alone_until_sigterm(tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'wp.db'}",
+        "MEDIA_DIR": str(tmp_path / "media"),
+    }
+    desk = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "web", "--port", str(port),
+        env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        banner = await asyncio.wait_for(desk.stdout.readline(), 60)  # printed once it listens
+        assert f"127.0.0.1:{port}" in banner.decode()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            assert (await client.get("/healthz")).json()["database"] == "ok"
+            assert (await client.get("/map")).status_code == 401
+        desk.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(desk.wait(), 30) == 0
+    finally:
+        if desk.returncode is None:
+            desk.kill()
+            await desk.wait()

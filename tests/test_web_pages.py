@@ -9,6 +9,7 @@ import io
 import re
 from datetime import timedelta
 
+import eviltransform
 import httpx
 import pytest
 from openpyxl import load_workbook
@@ -246,3 +247,19 @@ async def test_the_session_cookie_is_httponly_lax_and_secure_over_https(bot, set
         stored += [*(await s.execute(select(WebLink.token_hash))).scalars()]
     secret = cookie.split(";")[0].split("=", 1)[1]
     assert secret not in stored and "secret-link" not in stored  # only hashes are kept
+
+
+@pytest.mark.parametrize("tiles", ["amap", "osm"])
+async def test_map_points_sit_on_the_tiles_datum(bot, settings, clock, tiles):
+    """Amap draws GCJ-02: our WGS-84 points are shifted onto it (~500 m here); OSM is WGS-84."""
+    await two_groups(bot, clock)
+    await roles.grant_role(bot.deps, "local", "u-admin", "admin", None, "运营")
+    app = create_app(bot.deps, settings.model_copy(update={"web_tiles": tiles}))
+    async with client(app) as c:
+        await signed_in(c, bot.deps, "local", "u-admin", "运营")
+        [first, *_] = (await c.get("/map/points.json")).json()["points"]
+        page = (await c.get("/map")).text
+    expected = eviltransform.wgs2gcj(31.4, 121.48) if tiles == "amap" else (31.4, 121.48)
+    assert first[1:3] == [round(expected[0], 6), round(expected[1], 6)]
+    host = "autonavi.com" if tiles == "amap" else "tile.openstreetmap.org"
+    assert host in page

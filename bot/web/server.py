@@ -91,7 +91,7 @@ async def run_alone(settings: Settings) -> int:
     try:
         await core.migrate()
         await web.start()
-        print(f"网页后台 / web desk: {settings.web_url or web.url}")
+        print(f"网页后台 / web desk: {settings.web_url or web.url}", flush=True)
         await stop.wait()
     finally:
         await web.stop()
