@@ -263,3 +263,25 @@ async def test_map_points_sit_on_the_tiles_datum(bot, settings, clock, tiles):
     assert first[1:3] == [round(expected[0], 6), round(expected[1], 6)]
     host = "autonavi.com" if tiles == "amap" else "tile.openstreetmap.org"
     assert host in page
+
+
+async def test_a_session_ends_after_web_session_hours(app, bot, clock):
+    await roles.grant_role(bot.deps, "local", "u-admin", "admin", None, "运营")
+    async with client(app) as c:
+        await signed_in(c, bot.deps, "local", "u-admin", "运营")
+        clock.advance(hours=11)
+        assert (await c.get("/tickets")).status_code == 200
+        clock.advance(hours=2)  # WEB_SESSION_HOURS is 12
+        gone = await c.get("/tickets")
+    assert gone.status_code == 401 and "/web" in gone.text
+
+
+async def test_a_role_taken_away_stops_showing_at_once(app, bot, clock):
+    await two_groups(bot, clock)
+    await roles.grant_role(bot.deps, "local", "u-peng", "secretary", "g-a", "彭文兴")
+    async with client(app) as c:
+        await signed_in(c, bot.deps, "local", "u-peng", "彭文兴")
+        assert await numbers(c) == [3, 2, 1]
+        await roles.revoke_role(bot.deps, "local", "u-peng", "secretary", "g-a")
+        assert await numbers(c) == []
+        assert (await c.get("/tickets/1")).status_code == 404
