@@ -75,8 +75,12 @@ async def serve(
     scheduler = None
     sender: asyncio.Task | None = None
     closing: list[Callable[[], Awaitable]] = list(closers)
+    web = None
     try:
         await core.migrate()  # once, for every platform
+        from bot.web.server import start_web
+
+        web = await start_web(settings, core.deps)  # the desk, when WEB_PORT is set
         for adapter in adapters:
             await adapter.start()
             started.append(adapter)
@@ -101,6 +105,8 @@ async def serve(
         if sender is not None:
             with contextlib.suppress(Exception):
                 await sender
+        if web is not None:
+            await web.stop()
         for close in closing:
             await close()
         await core.close()

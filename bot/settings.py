@@ -68,6 +68,14 @@ class Settings(BaseSettings):
     wecom_webhook_keys: Annotated[list[str], NoDecode] = []
     wecom_webhook_url: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send"
 
+    # The desk (bot/web/): off unless WEB_PORT is set.
+    web_port: int | None = None
+    web_host: str = "127.0.0.1"
+    web_base_url: str | None = None  # what people open; http://WEB_HOST:WEB_PORT when unset
+    web_tiles: str = "amap"  # amap (GCJ-02), osm, or a tile URL template in WGS-84
+    web_link_minutes: int = 10
+    web_session_hours: int = 12
+
     @property
     def wechat_enabled(self) -> bool:
         """A puppet service is configured, so `woodpecker run` serves WeChat."""
@@ -80,6 +88,20 @@ class Settings(BaseSettings):
             return self.telegram_base_file_url
         base = self.telegram_base_url.rstrip("/")
         return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else base + "/file/bot"
+
+    @property
+    def web_url(self) -> str:
+        """The desk's address as people open it, without a trailing slash ("" when off)."""
+        if self.web_base_url:
+            return self.web_base_url.rstrip("/")
+        if self.web_port is None:
+            return ""
+        return f"http://{self.web_host}:{self.web_port}"
+
+    @field_validator("web_port", mode="before")
+    @classmethod
+    def _empty_port(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("allowed_chats", "admin_user_ids", "wecom_webhook_keys", mode="before")
     @classmethod
@@ -167,6 +189,8 @@ class Settings(BaseSettings):
             outside_chat=self.outside_chat,
             merge_radius_m=self.merge_radius_m,
             merge_window=timedelta(hours=self.merge_window_hours),
+            web_url=self.web_url,
+            web_link_valid=timedelta(minutes=self.web_link_minutes),
         )
 
     def warn_if_open(self) -> None:

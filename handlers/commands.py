@@ -47,6 +47,7 @@ BARE_WORDS = {
     "附近驿站": "nearby",
     "驿站": "nearby",
     "找驿站": "nearby",
+    "后台": "web",
 }
 # 核销 K7MX9Q confirms a redemption code (确认 N already confirms a ticket solved).
 CODE_WORDS = {

@@ -38,6 +38,9 @@ class CoreConfig:
     outside_chat: str | None = None
     merge_radius_m: float = 50.0
     merge_window: timedelta = timedelta(hours=72)
+    # The desk's address for the sign-in links `/web` sends ("": no desk), and their lifetime.
+    web_url: str = ""
+    web_link_valid: timedelta = timedelta(minutes=10)
 
     def is_admin(self, platform: str, user_id: str) -> bool:
         return user_id in self.admin_ids or f"{platform}:{user_id}" in self.admin_ids

@@ -8,7 +8,7 @@ from handlers import awards, cards, categories, escalation
 from handlers.geo import merge
 from handlers.i18n import normalise, t
 from handlers.outbox import CARD
-from handlers.types import Outgoing
+from handlers.types import Attachment, Outgoing
 from storage.models import Chat, Member, Ticket
 
 GROUP_NOTICE = {"resolve": "group.resolved", "reject": "group.rejected", "dup": "group.duplicate"}
@@ -18,13 +18,19 @@ async def settle(w) -> None:
     """Turn every `TicketChanged` recorded in unit of work `w` into messages and points."""
     for event in w.events:
         ticket = await w.s.get(Ticket, event.ticket_id)
-        await notify_change(w, ticket, event.action, event.actor_pk, event.target, event.push)
+        await notify_change(
+            w, ticket, event.action, event.actor_pk, event.target, event.push, event.picture
+        )
         await awards.after_change(w.s, w.deps, ticket, event.action)
     w.events.clear()
 
 
-async def notify_change(w, ticket: Ticket, action: str, actor_pk, target=None, push=False) -> None:
-    """`push`: the bot changed it by itself (the SLA sweep), so quiet hours hold the messages."""
+async def notify_change(
+    w, ticket: Ticket, action: str, actor_pk, target=None, push=False, picture=None
+) -> None:
+    """`push`: the bot changed it by itself (the SLA sweep), so quiet hours hold the messages.
+    `picture`: before and after side by side, sent after the reporter's notice and the group's
+    line (its own message: some platforms' pictures carry no words)."""
     s, locale = w.s, w.locale
     chat = await s.get(Chat, ticket.chat_pk)
     reporter = await s.get(Member, ticket.reporter_pk)
@@ -49,6 +55,8 @@ async def notify_change(w, ticket: Ticket, action: str, actor_pk, target=None, p
             state=cards.state_line(ticket, their),
         )
         w.say(Outgoing(chat.platform, reporter.private_chat_id, text), push=push)
+        if picture:
+            w.say(_picture(chat.platform, reporter.private_chat_id, ticket, picture, their))
     if action in GROUP_NOTICE:
         note = f"：{ticket.note}" if action == "resolve" and ticket.note else ""
         text = t(
@@ -65,6 +73,17 @@ async def notify_change(w, ticket: Ticket, action: str, actor_pk, target=None, p
             chat.chat_id,
             text,
             reply_to=ticket.source_message_id,
-            mention_user_ids=[reporter.user_id],
+            # A reporter from elsewhere (a city system, Open311) is no member to @ here.
+            mention_user_ids=[reporter.user_id] if reporter.platform == chat.platform else [],
         )
         w.say(out)
+        if picture:
+            pair = _picture(chat.platform, chat.chat_id, ticket, picture, locale)
+            pair.reply_to = ticket.source_message_id
+            w.say(pair)
+
+
+def _picture(platform: str, chat_id: str, ticket: Ticket, picture: bytes, locale: str) -> Outgoing:
+    caption = t("notice.before_after", locale, number=ticket.id)
+    file = Attachment("photo", f"woodpecker-{ticket.id}-before-after.jpg", picture)
+    return Outgoing(platform, chat_id, caption, attachment=file)

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from handlers import help, intake, notices, points, rewards, roles, subscriptions, tickets
+from handlers import (
+    help,
+    intake,
+    notices,
+    points,
+    resolve_reply,
+    rewards,
+    roles,
+    signin,
+    subscriptions,
+    tickets,
+)
 from handlers.commands import TICKET_ACTIONS, recognise
 from handlers.deps import Deps
 from handlers.geo import merge, stations
@@ -26,6 +37,7 @@ COMMANDS = {
     "confirm": rewards.on_confirm,
     "split": merge.on_split,
     "nearby": stations.on_nearby,
+    "web": signin.on_web,
 }
 # What works in a group before it is enabled (an officials' chat is no served courier group).
 UNSERVED_OK = {"enable", "subscribe_digest", "unsubscribe_digest", *HELP_COMMANDS}
@@ -44,6 +56,8 @@ async def handle(msg: Incoming, deps: Deps, privacy_warning: bool = False) -> st
         await help.on_help(msg, deps, privacy_warning=privacy_warning)
     elif msg.command == "enable":
         await roles.on_enable(msg, deps)
+    elif resolve_reply.applies(msg):
+        return await resolve_reply.on_photo(msg, deps)
     elif msg.command in TICKET_ACTIONS:
         return await tickets.on_action(msg, deps)
     elif msg.command in COMMANDS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from handlers import authority, cards, escalation, workflow
+from handlers.after_photo import AfterPhoto, store
 from handlers.commands import example as example_of
 from handlers.consequences import GROUP_NOTICE
 from handlers.deps import Deps
@@ -29,6 +30,8 @@ class TicketCommand:
     note: str | None = None
     department: str | None = None
     target: int | None = None
+    tier: int | None = None  # dispatch straight to this tier (the desk's form)
+    after: AfterPhoto | None = None  # resolve with a 整改后照片, stored and shown beside the before
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ async def _act(w: Work, cmd: TicketCommand) -> Outcome:
             return Outcome(False, w.reply(text))
     actors = workflow_capacities(caps, ticket, w)
     status_before = ticket.status
+    after = cmd.after if cmd.action == "resolve" else None
     decision = await move(
         w,
         ticket,
@@ -109,7 +113,11 @@ async def _act(w: Work, cmd: TicketCommand) -> Outcome:
         note=cmd.note,
         department=cmd.department,
         target=cmd.target,
+        tier=cmd.tier,
+        picture=after.pair if after else None,
     )
+    if decision.ok and after is not None:
+        store(w, ticket.id, after)
     if not decision.ok:
         allowed = [t(f"action.{a}", locale) for a in allowed_actions(status_before, actors)]
         text = t(

@@ -18,6 +18,8 @@ async def move(
     department: str | None = None,
     target: int | None = None,
     push: bool = False,
+    tier: int | None = None,
+    picture: bytes | None = None,
 ) -> workflow.Decision:
     """Apply `action` as `actors` (workflow capacities); on success the audit row is stored and
     the change is recorded for the unit of work to turn into the card, notices and points."""
@@ -33,9 +35,13 @@ async def move(
         target=target,
         message_id=w.source.message_id,
         reopen_window=w.config.reopen_window,
+        tier=tier,
     )
     if event is not None:
         w.s.add(event)
-        w.changed(TicketChanged(ticket.id, action, actor_pk, target=target, push=push))
+        change = TicketChanged(
+            ticket.id, action, actor_pk, target=target, push=push, picture=picture
+        )
+        w.changed(change)
         await settle(w)  # at once: the card edit and notices precede whatever the caller says next
     return decision

@@ -85,6 +85,7 @@ class TicketChanged:
     actor_pk: int | None
     target: int | None = None
     push: bool = False  # the bot moved it by itself: quiet hours hold what it says
+    picture: bytes | None = None  # before | after side by side (a resolution's 整改后照片)
 
 
 @dataclass

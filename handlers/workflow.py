@@ -61,8 +61,10 @@ def decide(
     resolved_at: datetime | None = None,
     now: datetime | None = None,
     reopen_window: timedelta = timedelta(days=7),
+    wanted_tier: int | None = None,
 ) -> Decision:
-    """Check one action against the rules; `actors` are the capacities the person holds."""
+    """Check one action against the rules; `actors` are the capacities the person holds.
+    `wanted_tier`: a dispatch straight to tier 2 or 3 (never below the tier it has)."""
     rule = RULES[action]
     if not actors & set(rule.actors):
         return Decision(False, refusal="workflow.not_allowed")
@@ -75,7 +77,7 @@ def decide(
             return Decision(False, refusal="workflow.max_tier")
         return Decision(True, status, tier + 1)
     if action == "dispatch":
-        return Decision(True, DISPATCHED, max(tier, 1))
+        return Decision(True, DISPATCHED, max(tier, min(MAX_TIER, wanted_tier or 1)))
     if action == "reopen" and SECRETARY not in actors:
         if resolved_at is None or now is None or now - resolved_at > reopen_window:
             return Decision(False, refusal="workflow.reopen_expired")
@@ -94,6 +96,7 @@ def apply(
     target: int | None = None,
     message_id: str | None = None,
     reopen_window: timedelta = timedelta(days=7),
+    tier: int | None = None,
 ):
     """The one ticket transition: decide, then change the ticket and build its audit row.
     Returns the decision and the `TicketEvent` to store (None when refused). No I/O: the caller's
@@ -109,6 +112,7 @@ def apply(
         resolved_at=ticket.resolved_at,
         now=now,
         reopen_window=reopen_window,
+        wanted_tier=tier,
     )
     if not decision.ok:
         return decision, None

@@ -166,6 +166,9 @@ def phash_bands(h: str | None) -> dict[str, str | None]:
     return {f"phash_b{i}": h[a:b] if h else None for i, (a, b) in enumerate(PHASH_BANDS)}
 
 
+BEFORE, AFTER = "before", "after"  # Photo.kind
+
+
 class Photo(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     sha256: str = Field(max_length=64, index=True)  # of the bytes as received
@@ -185,12 +188,20 @@ class Photo(SQLModel, table=True):
     draft_id: int | None = Field(default=None, foreign_key="draft.id", index=True)
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     created_at: datetime = Field(sa_column=_dt(nullable=False))
+    # "before": the reporter's; "after": the secretary's 整改后照片 sent with the resolution.
+    kind: str = Field(default=BEFORE, max_length=8)
+    # Cleared for the public (Open311 media_url, no sign-in): never by default.
+    public: bool = False
 
 
 class ProcessedMessage(SQLModel, table=True):
     """A platform message already acted on: a redelivery finds its row and changes nothing."""
 
-    __table_args__ = (UniqueConstraint("platform", "chat_id", "message_id"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "chat_id", "message_id"),
+        # /healthz: the latest update per platform, read off the index's end.
+        Index("ix_processedmessage_platform_at", "platform", "processed_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
@@ -372,3 +383,47 @@ class NearbyRequest(SQLModel, table=True):
     chat_id: str = Field(max_length=64)
     user_id: str = Field(max_length=64)
     expires_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class WebLink(SQLModel, table=True):
+    """A one-time sign-in link to the desk, sent privately by `/web`. Only its hash is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    member_pk: int = Field(foreign_key="member.id")
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+    expires_at: datetime = Field(sa_column=_dt(nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the cookie's hash, its CSRF token, until expiry or sign-out."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    member_pk: int = Field(foreign_key="member.id")
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+    expires_at: datetime = Field(sa_column=_dt(nullable=False))
+    ended_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+
+
+class Open311Key(SQLModel, table=True):
+    """An API key of a city system that posts reports (Open311); its tickets land in chat_pk."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=64)
+    chat_pk: int = Field(foreign_key="chat.id")
+    created_at: datetime = Field(sa_column=_dt(nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+
+
+class Open311Request(SQLModel, table=True):
+    """A report posted through Open311: its token (GeoReport's tokens/{id}) and the key used."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=32, unique=True)
+    ticket_id: int = Field(foreign_key="ticket.id", unique=True)
+    key_id: int = Field(foreign_key="open311key.id")
+    created_at: datetime = Field(sa_column=_dt(nullable=False))

@@ -13,12 +13,12 @@ import logging
 import sys
 from typing import NoReturn
 
-from bot.cli import console, db, demo, digest, doctor, grids, manage, points, run, seed
+from bot.cli import console, db, demo, digest, doctor, grids, manage, points, run, seed, web
 from bot.cli.common import CliError
 from bot.cli.errors import explain, settings_error
 
 log = logging.getLogger("woodpecker")
-TOOLS = (run, demo, console, db, doctor, manage, digest, seed, points, grids)
+TOOLS = (run, demo, console, db, doctor, manage, digest, seed, points, grids, web)
 
 
 class _Parser(argparse.ArgumentParser):
