@@ -9,10 +9,12 @@ runs the real wechaty adapter on a fake puppet. Stories in `test_scenarios.py` u
 from __future__ import annotations
 
 import itertools
-from typing import Protocol
+import json
+from typing import ClassVar, Protocol
 
 from bot.app import Woodpecker
 from bot.settings import Settings
+from handlers.geo.grids import import_grids
 from handlers.roles import grant_role
 from tests import telegram_updates as tu
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -20,6 +22,37 @@ from tests.fakes.wechat_puppet import WeChatFakePuppet
 from tests.images import jpeg
 
 RIDERS = {"laowang": "老王", "xiaoli": "小李", "peng": "彭文兴"}  # 彭文兴 runs the group
+OFFICIALS = {"wang": "王主任"}  # of 友谊路街道, in the street's own chat
+
+
+def grids_geojson(group_ref: str, street_ref: str, around: tuple[float, float]) -> str:
+    """A district, a street and a grid around `around`: the group answers for the grid, the
+    street's officials' chat for the street (what a district's GRIDS_FILE says)."""
+    lat, lon = around
+
+    def square(d: float) -> dict:
+        ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d]]
+        return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+
+    features = [
+        ("宝山区", "区", None, None, 0.05),
+        ("友谊路街道", "街道", "宝山区", street_ref, 0.02),
+        ("友谊一网格", "网格", "友谊路街道", group_ref, 0.01),
+    ]
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "properties": {"name": n, "level": lv, "parent": p, "chat": c},
+                    "geometry": square(d),
+                }
+                for n, lv, p, c, d in features
+            ],
+        },
+        ensure_ascii=False,
+    )
 
 
 class Driver(Protocol):
@@ -34,6 +67,9 @@ class Driver(Protocol):
     async def deliver_again(self) -> None: ...
     async def said(self) -> list[str]: ...
     async def appoint(self, rider: str) -> None: ...
+    async def street_chat(self, around: tuple[float, float]) -> None: ...
+    async def in_street(self, official: str, words: str) -> None: ...
+    async def said_in_street(self) -> tuple[list[str], int]: ...
 
 
 def _settings(tmp_path, **overrides) -> Settings:
@@ -110,7 +146,12 @@ class TelegramDriver:
             n += 1
             await self.api.wait_for_sent(n)
         new, self._seen = self.api.sent[self._seen :], len(self.api.sent)
-        return [s["text"] for s in new if s["method"] == "sendMessage" and not _is_help(s)]
+        street = self.STREET["id"]
+        return [
+            s["text"]
+            for s in new
+            if s["method"] == "sendMessage" and not _is_help(s) and s["chat_id"] != street
+        ]
 
     async def appoint(self, rider: str) -> None:
         """`woodpecker roles grant`: the rider becomes this group's secretary."""
@@ -118,6 +159,31 @@ class TelegramDriver:
         await grant_role(
             self.core.deps, self.platform, str(user["id"]), "secretary", str(tu.GROUP["id"])
         )
+
+    STREET: ClassVar[dict] = {"id": -1002000000001, "title": "友谊路街道办", "type": "supergroup"}
+
+    async def street_chat(self, around: tuple[float, float]) -> None:
+        """The street's officials' chat, with 王主任 holding the official role there, and the
+        grids file naming the riders' group and that chat."""
+        self.officials = {k: tu.user(8001 + i, n) for i, (k, n) in enumerate(OFFICIALS.items())}
+        group, street = f"telegram:{tu.GROUP['id']}", f"telegram:{self.STREET['id']}"
+        await import_grids(self.core.deps, grids_geojson(group, street, around))
+        for user in self.officials.values():
+            await grant_role(
+                self.core.deps, self.platform, str(user["id"]), "official", str(self.STREET["id"])
+            )
+        self._street_seen = 0
+
+    async def in_street(self, official: str, words: str) -> None:
+        self._push(tu.text(self.officials[official], words, chat=self.STREET))
+
+    async def said_in_street(self) -> tuple[list[str], int]:
+        """(texts, photos) the bot sent into the street's chat since last asked."""
+        await self.said()  # everything pushed so far is handled and sent
+        sent = [s for s in self.api.sent if s["chat_id"] == self.STREET["id"]]
+        new, self._street_seen = sent[self._street_seen :], len(sent)
+        texts = [s["text"] for s in new if s["method"] == "sendMessage"]
+        return texts, sum(s["method"] == "sendPhoto" for s in new)
 
 
 def _is_help(sent: dict) -> bool:
@@ -167,13 +233,38 @@ class WeChatDriver:
     async def deliver_again(self) -> None:
         self.puppet.emit_message(self._last)
 
-    async def said(self) -> list[str]:
-        await self.bot.settle()
-        return [s.text for s in self.puppet.pop()]
-
     async def appoint(self, rider: str) -> None:
         """`woodpecker roles grant`: the rider becomes this room's secretary."""
         await grant_role(self.core.deps, self.platform, self.users[rider], "secretary", self.ROOM)
+
+    STREET = "30998811224@chatroom"
+
+    async def street_chat(self, around: tuple[float, float]) -> None:
+        self.officials = {key: f"wxid_{key}" for key in OFFICIALS}
+        self.puppet.add_room(
+            self.STREET, "友谊路街道办", {self.officials[k]: n for k, n in OFFICIALS.items()}
+        )
+        group, street = f"wechat:{self.ROOM}", f"wechat:{self.STREET}"
+        await import_grids(self.core.deps, grids_geojson(group, street, around))
+        for wxid in self.officials.values():
+            await grant_role(self.core.deps, self.platform, wxid, "official", self.STREET)
+        self._held: list = []
+
+    async def in_street(self, official: str, words: str) -> None:
+        self._last = self.puppet.send_text(self.STREET, self.officials[official], words)
+
+    async def said(self) -> list[str]:
+        await self.bot.settle()
+        said = self.puppet.pop()
+        elsewhere = [x for x in said if x.conversation_id != self.ROOM]
+        self._held = [*getattr(self, "_held", []), *elsewhere]
+        return [x.text for x in said if x.conversation_id == self.ROOM]
+
+    async def said_in_street(self) -> tuple[list[str], int]:
+        await self.said()
+        street = [x for x in self._held if x.conversation_id == self.STREET]
+        self._held = [x for x in self._held if x.conversation_id != self.STREET]
+        return [x.text for x in street if x.file is None], sum(x.file is not None for x in street)
 
 
 DRIVERS = {"telegram": TelegramDriver, "wechat": WeChatDriver}

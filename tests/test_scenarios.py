@@ -160,3 +160,51 @@ async def test_a_usage_hint_names_the_command_as_this_platform_takes_it(rider_ch
     assert await rider_chat.said() == [
         "驳回要写原因，例如：" + ("/reject 1" if slash else "驳回 1") + " 不属于本街区"
     ]
+
+
+async def test_a_ticket_whistled_up_reaches_the_street_where_an_official_resolves_it(
+    rider_chat: Driver,
+):
+    await rider_chat.street_chat(around=SPOT)
+    await rider_chat.appoint("peng")
+    await rider_chat.photo("laowang", seed=41)
+    await rider_chat.location("laowang", *SPOT)
+    [ack] = await rider_chat.said()
+    assert is_ack(ack, 1) and "友谊一网格" in ack
+    await rider_chat.text("peng", "派单 1 城管")  # tier 1: the grid's own group, nobody else
+    await rider_chat.said()
+    assert await rider_chat.said_in_street() == ([], 0)
+    await rider_chat.text("peng", "升级 1")  # tier 2: the street's chat hears it
+    await rider_chat.said()
+    [card], photos = await rider_chat.said_in_street()
+    assert card.startswith("📣 吹哨到街道：来自「友谊路骑手群」，彭文兴")
+    assert "#1" in card and "反映人：老王" in card and "友谊一网格" in card
+    assert photos == 1  # the photo from the spot
+    await rider_chat.in_street("wang", "解决 1 已清理")
+    said = await rider_chat.said()
+    assert any("#1" in line and "已清理" in line for line in said)  # the group's threaded line
+    [ticket] = await tickets(rider_chat.core)
+    assert ticket.status == "resolved"
+    assert (await history(rider_chat.core, 1))[-1] == ("resolve", "王主任")
+
+
+async def test_a_street_official_cannot_overrule_the_district_it_was_whistled_up_to(
+    rider_chat: Driver,
+):
+    await rider_chat.street_chat(around=SPOT)
+    await rider_chat.appoint("peng")
+    await rider_chat.photo("laowang", seed=42)
+    await rider_chat.location("laowang", *SPOT)
+    for words in ("派单 1", "升级 1", "升级 1"):  # grid → street → district
+        await rider_chat.text("peng", words)
+    await rider_chat.said()
+    await rider_chat.said_in_street()
+    await rider_chat.in_street("wang", "驳回 1 不归我们管")
+    await rider_chat.said()
+    [refusal], _ = await rider_chat.said_in_street()
+    assert "#1" in refusal
+    [ticket] = await tickets(rider_chat.core)
+    assert (ticket.status, ticket.tier) == ("dispatched", 3)  # the district's now
+    assert [a for a, _ in await history(rider_chat.core, 1)] == [
+        "report", "dispatch", "escalate", "escalate",
+    ]  # fmt: skip
