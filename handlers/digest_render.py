@@ -75,6 +75,8 @@ def _day(at: datetime, tz: str) -> str:
 def title(w: WeekNumbers, locale: str, tz: str, late: bool = False) -> str:
     last = w.end - timedelta(seconds=1)
     head = t("digest.title", locale, week=w.week, first=_day(w.start, tz), last=_day(last, tz))
+    if w.area:
+        head = t("digest.area", locale, area=w.area) + head
     return (t("late.mark", locale) + head) if late else head
 
 
@@ -127,6 +129,11 @@ def render_text(
     if cats:
         parts = [f"{label} {new}" for label, new, _ in cats]
         lines.append(t("digest.by_category", locale) + " · ".join(parts))
+    if w.by_area:  # a district's streets side by side
+        lines.append(t("digest.by_street", locale))
+        for g in w.by_area:
+            values = dict(new=g.new, resolved=g.resolved, open=g.open, overdue=g.overdue)
+            lines.append("  " + t("digest.group_line", locale, title=g.title, **values))
     if w.by_group:
         lines.append(t("digest.by_group", locale))
         for g in group_rows(w.by_group, TEXT_LIST, locale):

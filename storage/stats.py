@@ -99,6 +99,11 @@ class WeekNumbers:
     reporters_total: int = 0
     companies: list[CompanyRow] = field(default_factory=list)
     points: int = 0  # earned in the week (awards, shares, reversals, adjustments; not redeemed)
+    # An area's digest (a street's, a district's): its name, and the streets side by side.
+    area: str | None = None
+    by_area: list[GroupRow] = field(default_factory=list)
+    # The SQL conditions on Ticket that keep the counts to the area (none: everything).
+    scope: tuple = ()
 
 
 def _between(column, start: datetime, end: datetime):
@@ -117,7 +122,12 @@ async def _count(session: AsyncSession, *where) -> int:
 
 
 async def percentiles(
-    session: AsyncSession, ps: tuple[float, ...], start: datetime, end: datetime, n: int
+    session: AsyncSession,
+    ps: tuple[float, ...],
+    start: datetime,
+    end: datetime,
+    n: int,
+    scope: tuple = (),
 ) -> list[timedelta | None]:
     """Nearest-rank percentiles of time to resolve over tickets resolved in [start, end):
     one sort in the database (a window function), only the wanted ranks come back."""
@@ -127,7 +137,7 @@ async def percentiles(
     duration = _seconds(session, Ticket.created_at, Ticket.resolved_at).label("d")
     ranked = (
         select(duration, func.row_number().over(order_by=duration).label("r"))
-        .where(_between(Ticket.resolved_at, start, end))
+        .where(_between(Ticket.resolved_at, start, end), *scope)
         .subquery()
     )
     stmt = select(ranked.c.r, ranked.c.d).where(ranked.c.r.in_(set(ranks)))
@@ -135,10 +145,11 @@ async def percentiles(
     return [timedelta(seconds=round(found[r])) if found.get(r) is not None else None for r in ranks]
 
 
-def open_at(end: datetime):
-    """Tickets open at `end`, as three disjoint selects that each read one covering index."""
-    cols = (Ticket.id, Ticket.chat_pk, Ticket.created_at)
-    before = Ticket.created_at < end
+def open_at(end: datetime, scope: tuple = (), by: object = None):
+    """Tickets open at `end`, as three disjoint selects that each read one covering index.
+    `by`: a further column to carry (the street, for a district's side-by-side table)."""
+    cols = (Ticket.id, Ticket.chat_pk, Ticket.created_at, *([by] if by is not None else []))
+    before = and_(Ticket.created_at < end, *scope)
     return union_all(
         select(*cols).where(Ticket.status.in_(OPEN), before),
         select(*cols).where(Ticket.resolved_at >= end, before),
@@ -154,18 +165,25 @@ async def week_numbers(
     end: datetime,
     history: list[tuple[str, datetime, datetime]],
     overdue_after: timedelta,
+    area: tuple[str, str] | None = None,
 ) -> WeekNumbers:
-    """Count one week [start, end); `history` is the earlier weeks to compare with."""
-    w = WeekNumbers(week, start, end)
-    w.new = await _count(session, _between(Ticket.created_at, start, end))
-    w.accepted = await _count(session, _between(Ticket.accepted_at, start, end))
-    w.resolved = await _count(session, _between(Ticket.resolved_at, start, end))
+    """Count one week [start, end); `history` is the earlier weeks to compare with. `area`
+    (level, name): a street's or district's own numbers (tickets tagged in it at intake)."""
+    scope = area_scope(area)
+    w = WeekNumbers(week, start, end, area=area[1] if area else None, scope=scope)
+    w.new = await _count(session, _between(Ticket.created_at, start, end), *scope)
+    w.accepted = await _count(session, _between(Ticket.accepted_at, start, end), *scope)
+    w.resolved = await _count(session, _between(Ticket.resolved_at, start, end), *scope)
     w.rejected = await _count(
-        session, Ticket.status == "rejected", _between(Ticket.closed_at, start, end)
+        session, Ticket.status == "rejected", _between(Ticket.closed_at, start, end), *scope
     )
-    w.median_resolve, w.p90_resolve = await percentiles(session, (0.5, 0.9), start, end, w.resolved)
+    w.median_resolve, w.p90_resolve = await percentiles(
+        session, (0.5, 0.9), start, end, w.resolved, scope
+    )
     await _history(session, w, [*history, (week, start, end)])
     groups = await _groups(session, w, end - overdue_after)
+    if area is not None and area[0] == "区":
+        await _streets(session, w, end - overdue_after)
     await _categories(session, w)
     await _overdue_list(session, w, end - overdue_after, groups)
     await _clusters(session, w)
@@ -179,8 +197,8 @@ async def _history(session, w: WeekNumbers, weeks: list[tuple[str, datetime, dat
     w.history = [
         (
             key,
-            await _count(session, _between(Ticket.created_at, s, e)),
-            await _count(session, _between(Ticket.resolved_at, s, e)),
+            await _count(session, _between(Ticket.created_at, s, e), *w.scope),
+            await _count(session, _between(Ticket.resolved_at, s, e), *w.scope),
         )
         for key, s, e in weeks
     ]
@@ -195,12 +213,12 @@ async def _groups(session, w: WeekNumbers, overdue_before: datetime) -> dict[int
     for name, column in (("new", Ticket.created_at), ("resolved", Ticket.resolved_at)):
         stmt = (
             select(Ticket.chat_pk, func.count())
-            .where(_between(column, w.start, w.end))
+            .where(_between(column, w.start, w.end), *w.scope)
             .group_by(Ticket.chat_pk)
         )
         for chat_pk, n in await session.execute(stmt):
             setattr(row(chat_pk), name, n)
-    o = open_at(w.end)
+    o = open_at(w.end, w.scope)
     overdue = func.sum(case((o.c.created_at < overdue_before, 1), else_=0))
     stmt = select(o.c.chat_pk, func.count(), overdue).group_by(o.c.chat_pk)
     for chat_pk, n, late in await session.execute(stmt):
@@ -222,7 +240,7 @@ async def _categories(session, w: WeekNumbers) -> None:
     for i, column in enumerate((Ticket.created_at, Ticket.resolved_at)):
         stmt = (
             select(Ticket.category, func.count())
-            .where(_between(column, w.start, w.end))
+            .where(_between(column, w.start, w.end), *w.scope)
             .group_by(Ticket.category)
         )
         for category, n in await session.execute(stmt):
@@ -235,7 +253,7 @@ async def _categories(session, w: WeekNumbers) -> None:
 async def _overdue_list(
     session, w: WeekNumbers, overdue_before: datetime, groups: dict[int, GroupRow]
 ) -> None:
-    o = open_at(w.end)
+    o = open_at(w.end, w.scope)
     ids = (
         select(o.c.id)
         .where(o.c.created_at < overdue_before)
@@ -286,7 +304,7 @@ async def _clusters(session, w: WeekNumbers) -> None:
             func.avg(Ticket.lat),
             func.avg(Ticket.lon),
         )
-        .where(_between(Ticket.created_at, w.start, w.end))
+        .where(_between(Ticket.created_at, w.start, w.end), *w.scope)
         .group_by(Ticket.category, cell_lat, cell_lon)
         .having(func.count() >= CLUSTER_MIN)
         .order_by(n.desc(), func.min(Ticket.id))
@@ -299,7 +317,7 @@ async def _clusters(session, w: WeekNumbers) -> None:
 
 
 async def _reporters(session, w: WeekNumbers) -> None:
-    in_week = _between(Ticket.created_at, w.start, w.end)
+    in_week = and_(_between(Ticket.created_at, w.start, w.end), *w.scope)
     w.reporters_total = (
         await session.execute(select(func.count(func.distinct(Ticket.reporter_pk))).where(in_week))
     ).scalar()
@@ -337,10 +355,12 @@ async def _reporters(session, w: WeekNumbers) -> None:
 def _earned(w: WeekNumbers):
     """Points earned in the week in the groups: every ledger line but redemptions. Naming the
     groups lets the database read the ledger by its (group, time) index."""
+    in_area = (PointEntry.ticket_id.in_(select(Ticket.id).where(*w.scope)),) if w.scope else ()
     return and_(
         PointEntry.chat_pk.in_(select(Chat.id)),
         _between(PointEntry.at, w.start, w.end),
         PointEntry.reason != "redeem",
+        *in_area,
     )
 
 
@@ -352,7 +372,7 @@ async def _companies(session, w: WeekNumbers) -> None:
     stmt = (
         select(Member.company, reports, func.count(func.distinct(Ticket.reporter_pk)))
         .join(Member, Member.id == Ticket.reporter_pk)
-        .where(_between(Ticket.created_at, w.start, w.end), Member.company.is_not(None))
+        .where(_between(Ticket.created_at, w.start, w.end), Member.company.is_not(None), *w.scope)
         .group_by(Member.company)
         .order_by(reports.desc(), Member.company)
         .limit(LIST_LIMIT)
@@ -369,3 +389,36 @@ async def _companies(session, w: WeekNumbers) -> None:
         for r in rows:
             r.points = int(points.get(r.company) or 0)
     w.companies = rows
+
+
+def area_scope(area: tuple[str, str] | None) -> tuple:
+    """The conditions that keep a digest to one street or district (by the names on tickets)."""
+    if area is None:
+        return ()
+    level, name = area
+    column = {"网格": Ticket.grid, "街道": Ticket.street, "区": Ticket.district}[level]
+    return (column == name,)
+
+
+async def _streets(session, w: WeekNumbers, overdue_before: datetime) -> None:
+    """A district's streets side by side: new, resolved, open and overdue per street."""
+    rows: dict[str, GroupRow] = {}
+
+    def row(street: str | None) -> GroupRow:
+        name = street or "—"
+        return rows.setdefault(name, GroupRow(0, name))
+
+    for name, column in (("new", Ticket.created_at), ("resolved", Ticket.resolved_at)):
+        stmt = (
+            select(Ticket.street, func.count())
+            .where(_between(column, w.start, w.end), *w.scope)
+            .group_by(Ticket.street)
+        )
+        for street, n in await session.execute(stmt):
+            setattr(row(street), name, n)
+    o = open_at(w.end, w.scope, by=Ticket.street)
+    overdue = func.sum(case((o.c.created_at < overdue_before, 1), else_=0))
+    stmt = select(o.c.street, func.count(), overdue).group_by(o.c.street)
+    for street, n, late in await session.execute(stmt):
+        row(street).open, row(street).overdue = n, int(late or 0)
+    w.by_area = sorted(rows.values(), key=lambda r: (-r.new, -r.open, r.title))

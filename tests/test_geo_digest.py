@@ -97,3 +97,44 @@ def test_woodpecker_seed_loads_the_sample_grids_and_the_digest_draws_the_map(
     out = tmp_path / "out"
     assert main(["digest", "--db", str(db), "--out", str(out)]) == 0
     assert any(p.name.endswith("-map.png") for p in out.iterdir())
+
+
+def _by_hand(path: Path, column: str, start: datetime, end: datetime) -> tuple[Counter, Counter]:
+    con = sqlite3.connect(path)
+    a, b = start.isoformat(sep=" "), end.isoformat(sep=" ")
+    rows = con.execute(
+        f"SELECT street, district FROM ticket WHERE {column} >= ? AND {column} < ?", (a, b)
+    ).fetchall()
+    con.close()
+    return Counter(street for street, _ in rows), Counter(district for _, district in rows)
+
+
+async def test_a_streets_digest_counts_its_street_and_a_districts_sets_its_streets_side_by_side(
+    deps, seeded
+):
+    span = week_span(WEEK, "Asia/Shanghai")
+    new_by_street, new_by_district = _by_hand(seeded, "created_at", span.start, span.end)
+    solved_by_street, _ = _by_hand(seeded, "resolved_at", span.start, span.end)
+    street = await digest.build(deps, WEEK, END, area=("街道", "友谊路街道"))
+    assert street.numbers.new == new_by_street["友谊路街道"] > 0
+    assert street.numbers.resolved == solved_by_street["友谊路街道"]
+    assert street.text.startswith("【友谊路街道】📊 啄木鸟周报")
+    everything = await digest.build(deps, WEEK, END)
+    assert street.numbers.new < everything.numbers.new  # not the whole programme's
+    district = await digest.build(deps, WEEK, END, area=("区", "宝山区"))
+    assert district.numbers.new == new_by_district["宝山区"]
+    sides = {row.title: row.new for row in district.numbers.by_area}
+    assert sides == {k: v for k, v in new_by_street.items() if k} and len(sides) == 2
+    assert "各街道：" in district.text and "吴淞街道：新 " in district.text
+
+
+async def test_subscribed_area_chats_are_told_their_own_area(deps):
+    async with deps.db.write() as s:
+        from storage import repository as repo
+        from storage import scheduling
+
+        for chat_id in ("-1001000000101", "-1001000000201", "-100999"):
+            chat = await repo.upsert_chat(s, "telegram", chat_id, None, True, END)
+            await scheduling.subscribe(s, chat.id, None, END)
+    areas = await digest.subscribed_areas(deps)
+    assert sorted(areas.values()) == [("区", "宝山区"), ("街道", "友谊路街道")]  # not -100999
