@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import timedelta
 
@@ -285,3 +286,29 @@ async def test_a_role_taken_away_stops_showing_at_once(app, bot, clock):
         await roles.revoke_role(bot.deps, "local", "u-peng", "secretary", "g-a")
         assert await numbers(c) == []
         assert (await c.get("/tickets/1")).status_code == 404
+
+
+async def test_the_map_draws_the_grids_outlines_on_the_tiles_datum(bot, settings, clock):
+    from importlib.resources import files
+
+    from bot.web.server import grid_outlines
+    from handlers.geo.grids import import_grids
+
+    sample = files("handlers").joinpath("data/sample_grids.geojson").read_bytes()
+    await import_grids(bot.deps, sample)
+    await roles.grant_role(bot.deps, "local", "u-admin", "admin", None, "运营")
+    amap = settings.model_copy(update={"web_tiles": "amap"})
+    app = create_app(bot.deps, amap, grid_outlines(bot.deps, amap))
+    async with client(app) as c:
+        await signed_in(c, bot.deps, "local", "u-admin", "运营")
+        page = (await c.get("/map")).text
+        outlines = (await c.get("/map/grids.geojson")).json()
+    assert 'data-grids="/map/grids.geojson"' in page
+    by_name = {f["properties"]["name"]: f for f in outlines["features"]}
+    assert len(by_name) == 8 and by_name["友谊一网格"]["properties"]["level"] == "网格"
+    [ring] = by_name["友谊一网格"]["geometry"]["coordinates"]
+    mine = json.loads(sample)["features"]
+    [raw] = [f for f in mine if f["properties"]["name"] == "友谊一网格"]
+    lon, lat = raw["geometry"]["coordinates"][0][0]
+    shifted = eviltransform.wgs2gcj(lat, lon)  # the file is WGS-84; Amap draws GCJ-02
+    assert abs(ring[0][0] - shifted[1]) < 1e-6 and abs(ring[0][1] - shifted[0]) < 1e-6

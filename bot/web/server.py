@@ -72,9 +72,22 @@ async def start_web(settings: Settings, deps: Deps) -> WebServer | None:
     """The desk, when WEB_PORT is set."""
     if settings.web_port is None:
         return None
-    web = WebServer(deps, settings)
+    web = WebServer(deps, settings, grid_outlines(deps, settings))
     await web.start()
     return web
+
+
+def grid_outlines(deps: Deps, settings: Settings):
+    """The map's grid outlines, on the tiles' datum (the points are shifted the same way)."""
+    from bot.web.tiles import tiles_for
+    from handlers.geo import grids
+
+    shift = tiles_for(settings.web_tiles).shift
+
+    async def provide(_request) -> dict:
+        return await grids.outlines(deps, shift)
+
+    return provide
 
 
 async def run_alone(settings: Settings) -> int:
@@ -87,7 +100,7 @@ async def run_alone(settings: Settings) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    web = WebServer(core.deps, settings)
+    web = WebServer(core.deps, settings, grid_outlines(core.deps, settings))
     try:
         await core.migrate()
         await web.start()

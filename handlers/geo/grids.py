@@ -400,3 +400,28 @@ def feature_of(name: str, area: Area, geometry: shapely.Geometry) -> dict:
     """A grid back as a GeoJSON feature (maps, exports)."""
     props = {"name": name, "level": area.level, "parent": area.parent, "chat": area.chat}
     return {"type": "Feature", "properties": props, "geometry": mapping(geometry)}
+
+
+async def outlines(deps: Deps, shift=None) -> dict:
+    """Every grid as a GeoJSON FeatureCollection (name and level only), for a map; `shift`
+    (lat, lon) → (lat, lon) moves the points onto the map's datum (Amap's GCJ-02)."""
+    async with deps.db.read() as s:
+        rows = await store.all_grids(s)
+
+    def moved(xy):
+        out = xy.copy()
+        for i, (lon, lat) in enumerate(xy):
+            out[i, 0], out[i, 1] = shift(lat, lon)[::-1]
+        return out
+
+    def build() -> dict:
+        features = []
+        for row in rows:
+            geometry = shapely.from_wkb(row.geometry)
+            if shift is not None:
+                geometry = shapely.transform(geometry, moved)
+            props = {"name": row.name, "level": row.level}
+            features.append({"type": "Feature", "properties": props, "geometry": mapping(geometry)})
+        return {"type": "FeatureCollection", "features": features}
+
+    return await asyncio.to_thread(build)
