@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers import authority, tickets, workflow
+from handlers import authority, escalation, tickets, workflow
 from handlers.deps import Deps
+from handlers.geo import grids
 from handlers.uow import WEB, Actor, Source, Work, perform
 from storage import desk, repository
 from storage.models import Member, Ticket
 
 SIGN_IN_ROLES = {authority.ADMIN, authority.SECRETARY, authority.OFFICIAL, authority.MERCHANT}
-# A group's tickets are seen by its secretaries and officials (their "area", for now).
+# A group's tickets are seen by its secretaries and officials; the officials of an area's chat
+# (a street's, a district's, from the grids file) see the tickets lying in that area.
 SEEING_ROLES = {authority.SECRETARY, authority.OFFICIAL}
 DESK_ACTIONS = ("accept", "dispatch", "escalate", "resolve", "reject")
 
@@ -36,10 +38,16 @@ class Viewer:
     groups: frozenset[int] | None
     reads_digest: bool  # officials and admins read the weekly digest
     csrf: str
+    areas: tuple[tuple[str, str], ...] = ()  # (level, name) of the area chats they serve
 
     @classmethod
     def of(
-        cls, member: Member, roles: list[tuple[str, int | None]], configured: bool, csrf: str
+        cls,
+        member: Member,
+        roles: list[tuple[str, int | None]],
+        configured: bool,
+        csrf: str,
+        areas: tuple[tuple[str, str], ...] = (),
     ) -> Viewer:
         seeing = SEEING_ROLES | {authority.ADMIN}  # an admin role in one group: that group
         everywhere = configured or any(r in seeing and chat is None for r, chat in roles)
@@ -59,10 +67,24 @@ class Viewer:
             groups,
             digest,
             csrf,
+            areas,
         )
 
     def sees(self, chat_pk: int) -> bool:
+        """A group's tickets (or a photo's): by the groups alone."""
         return self.groups is None or chat_pk in self.groups
+
+    def sees_ticket(self, ticket: Ticket) -> bool:
+        if self.sees(ticket.chat_pk):
+            return True
+        return any(grids.ticket_in_area(ticket, level, name) for level, name in self.areas)
+
+    @property
+    def scope(self) -> desk.Scope:
+        """For the desk's queries: None (everything), or the groups and areas seen."""
+        if self.groups is None:
+            return None
+        return desk.Seen(self.groups, self.areas)
 
     @property
     def actor(self) -> Actor:
@@ -79,7 +101,12 @@ async def runs_group(s, viewer: Viewer, chat_pk: int) -> bool:
 async def desk_actions(s, viewer: Viewer, ticket: Ticket) -> list[str]:
     """The buttons to show: what the authority lets this person do to the ticket now. Showing
     is a courtesy; `act` decides again."""
-    if not await runs_group(s, viewer, ticket.chat_pk):
+    in_area = any(
+        grids.ticket_in_area(ticket, level, name)
+        and ticket.tier <= escalation.TIER_OF_LEVEL.get(level, 0)
+        for level, name in viewer.areas
+    )
+    if not in_area and not await runs_group(s, viewer, ticket.chat_pk):
         return []
     allowed = workflow.allowed_actions(ticket.status, workflow.SECRETARY)
     return [a for a in DESK_ACTIONS if a in allowed]
@@ -88,7 +115,7 @@ async def desk_actions(s, viewer: Viewer, ticket: Ticket) -> list[str]:
 async def visible_ticket(deps: Deps, viewer: Viewer, number: int) -> Ticket | None:
     async def read(s) -> Ticket | None:
         ticket = await s.get(Ticket, number)
-        return ticket if ticket is not None and viewer.sees(ticket.chat_pk) else None
+        return ticket if ticket is not None and viewer.sees_ticket(ticket) else None
 
     return await deps.db.run(read, write=False)
 

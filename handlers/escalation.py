@@ -73,16 +73,28 @@ async def _first_photo(s, ticket_id: int) -> Photo | None:
 
 
 async def area_capacities(w, ticket: Ticket) -> set[str]:
-    """Capacities the actor holds through the area chat they act from: the officials (and
-    secretaries) of a street's or district's chat act on tickets in that area whose tier is at
-    or below their level — a street does not overrule the district it has whistled up to."""
-    if w.chat is None or not ticket.grid:
+    """Capacities the actor holds through an area's chat: the officials (and secretaries) of a
+    street's or district's chat act on tickets in that area whose tier is at or below their
+    level — a street does not overrule the district it has whistled up to. From a chat, that
+    chat counts; from the desk (no chat), every chat where they hold a role."""
+    if not ticket.grid:
         return set()
-    area = await grids.area_of_chat(w.s, w.deps, f"{w.chat.platform}:{w.chat.chat_id}")
-    if area is None:
-        return set()
-    level, name = area
-    if not grids.ticket_in_area(ticket, level, name) or ticket.tier > TIER_OF_LEVEL.get(level, 0):
-        return set()
-    caps = await authority.capacities(w, w.chat.id)
+    chats = [w.chat] if w.chat is not None else await _role_chats(w)
+    caps: set[str] = set()
+    for chat in chats:
+        area = await grids.area_of_chat(w.s, w.deps, f"{chat.platform}:{chat.chat_id}")
+        if area is None:
+            continue
+        level, name = area
+        if grids.ticket_in_area(ticket, level, name) and ticket.tier <= TIER_OF_LEVEL[level]:
+            caps |= await authority.capacities(w, chat.id)
     return caps & {authority.SECRETARY, authority.OFFICIAL, authority.ADMIN}
+
+
+async def _role_chats(w) -> list[Chat]:
+    if w.member is None:
+        return []
+    from storage.access import roles_held
+
+    pks = {chat_pk for _, chat_pk in await roles_held(w.s, w.member.id) if chat_pk is not None}
+    return [await w.s.get(Chat, pk) for pk in sorted(pks)]

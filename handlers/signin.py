@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from handlers.deps import Deps
-from handlers.desk import Viewer, may_sign_in
+from handlers.desk import SEEING_ROLES, Viewer, may_sign_in
+from handlers.geo import grids
 from handlers.i18n import normalise, t
 from handlers.types import Incoming
 from handlers.uow import WEB, Actor, Source, Work, perform
 from storage import access
-from storage.models import Member
+from storage.models import Chat, Member
 
 
 async def on_web(msg: Incoming, deps: Deps) -> None:
@@ -83,7 +84,8 @@ async def viewer(deps: Deps, session: str) -> Viewer | None:
         ws, member = found
         roles = await access.roles_held(s, member.id)
         configured = deps.config.is_admin(member.platform, member.user_id)
-        return Viewer.of(member, roles, configured, ws.csrf)
+        areas = await _areas(s, deps, roles)
+        return Viewer.of(member, roles, configured, ws.csrf, areas)
 
     return await deps.db.run(read, write=False)
 
@@ -93,3 +95,16 @@ async def sign_out(deps: Deps, session: str) -> None:
         await access.end_session(w.s, session, w.now)
 
     await perform(deps, run, source=Source(WEB), actor=Actor.system())
+
+
+async def _areas(s, deps: Deps, roles: list[tuple[str, int | None]]) -> tuple[tuple[str, str], ...]:
+    """The areas (street, district…) whose chats this person serves as official or secretary."""
+    found = []
+    for role, chat_pk in roles:
+        if chat_pk is None or role not in SEEING_ROLES:
+            continue
+        chat = await s.get(Chat, chat_pk)
+        area = await grids.area_of_chat(s, deps, f"{chat.platform}:{chat.chat_id}")
+        if area is not None and area not in found:
+            found.append(area)
+    return tuple(found)

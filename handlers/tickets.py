@@ -90,11 +90,11 @@ async def _act(w: Work, cmd: TicketCommand) -> Outcome:
         return Outcome(False, w.reply(t("workflow.no_ticket", locale, number=number)))
     caps = await authority.capacities(w, ticket.chat_pk)
     elsewhere = w.chat is not None and w.source.is_group and ticket.chat_pk != w.chat.id
-    if elsewhere:  # an area's chat (street, district) the ticket was whistled up to, or nothing
+    if elsewhere or w.chat is None:  # from an area's chat (street, district), or the desk
         # Officials there run what reached their area as a secretary runs the group's own.
         if await escalation.area_capacities(w, ticket):
             caps.add(authority.SECRETARY)
-        elif authority.ADMIN not in caps:
+        elif elsewhere and authority.ADMIN not in caps:
             return Outcome(False, w.reply(t("workflow.not_this_group", locale, number=number)))
     if cmd.action == "dup":
         original = await w.s.get(Ticket, cmd.target) if cmd.target else None

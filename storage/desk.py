@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import false, func, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import BEFORE, Chat, Member, Photo, Ticket
@@ -50,10 +50,34 @@ class Row:
     reporter: str
 
 
-def _where(f: Filters, scope: frozenset[int] | None, now: datetime, overdue_after: timedelta):
+@dataclass(frozen=True)
+class Seen:
+    """What a person sees who is neither admin nor everywhere: some groups' tickets, and the
+    tickets lying in some areas (a street's officials: (level, name) as tagged at intake)."""
+
+    groups: frozenset[int] = frozenset()
+    areas: tuple[tuple[str, str], ...] = ()
+
+
+Scope = Seen | frozenset | None
+
+AREA_COLUMNS = {"网格": Ticket.grid, "街道": Ticket.street, "区": Ticket.district}
+
+
+def visible(scope: Scope):
+    """The condition on Ticket for `scope` (None: no condition, everything)."""
+    if scope is None:
+        return None
+    seen = scope if isinstance(scope, Seen) else Seen(frozenset(scope))
+    conds = [Ticket.chat_pk.in_(sorted(seen.groups))] if seen.groups else []
+    conds += [AREA_COLUMNS[level] == name for level, name in seen.areas]
+    return or_(*conds) if conds else false()
+
+
+def _where(f: Filters, scope: Scope, now: datetime, overdue_after: timedelta):
     conds = []
     if scope is not None:
-        conds.append(Ticket.chat_pk.in_(sorted(scope)) if scope else false())
+        conds.append(visible(scope))
     if f.number is not None:
         conds.append(Ticket.id == f.number)
     if f.numbers:
@@ -87,7 +111,7 @@ def _where(f: Filters, scope: frozenset[int] | None, now: datetime, overdue_afte
 
 async def ticket_page(
     session: AsyncSession,
-    scope: frozenset[int] | None,
+    scope: Scope,
     f: Filters,
     now: datetime,
     overdue_after: timedelta,
@@ -103,7 +127,7 @@ async def ticket_page(
 
 async def ticket_rows(
     session: AsyncSession,
-    scope: frozenset[int] | None,
+    scope: Scope,
     f: Filters,
     now: datetime,
     overdue_after: timedelta,
@@ -124,7 +148,7 @@ async def ticket_rows(
 
 async def map_points(
     session: AsyncSession,
-    scope: frozenset[int] | None,
+    scope: Scope,
     f: Filters,
     now: datetime,
     overdue_after: timedelta,
@@ -140,11 +164,17 @@ async def map_points(
     return [tuple(r) for r in (await session.execute(stmt)).all()]
 
 
-async def groups(session: AsyncSession, scope: frozenset[int] | None) -> list[tuple[int, str]]:
-    """(chat pk, title) of the groups a person may pick from."""
+async def groups(session: AsyncSession, scope: Scope) -> list[tuple[int, str]]:
+    """(chat pk, title) of the groups a person may pick from (for an area: those with tickets
+    there)."""
     stmt = select(Chat.id, Chat.title, Chat.chat_id).where(Chat.is_group.is_(True))
     if scope is not None:
-        stmt = stmt.where(Chat.id.in_(sorted(scope)) if scope else false())
+        seen = scope if isinstance(scope, Seen) else Seen(frozenset(scope))
+        conds = [Chat.id.in_(sorted(seen.groups))] if seen.groups else []
+        if seen.areas:
+            in_area = or_(*(AREA_COLUMNS[level] == name for level, name in seen.areas))
+            conds.append(Chat.id.in_(select(Ticket.chat_pk).where(in_area).distinct()))
+        stmt = stmt.where(or_(*conds) if conds else false())
     rows = (await session.execute(stmt.order_by(Chat.title, Chat.id))).all()
     return [(pk, title or chat_id) for pk, title, chat_id in rows]
 
@@ -229,3 +259,12 @@ async def ticket_by_card(
         )
     )
     return (await session.execute(stmt)).scalar()
+
+
+async def photo_with_ticket(session: AsyncSession, photo_id: int) -> tuple[Photo, Ticket] | None:
+    """A photo and its ticket (None for a photo on no ticket)."""
+    stmt = (
+        select(Photo, Ticket).join(Ticket, Ticket.id == Photo.ticket_id).where(Photo.id == photo_id)
+    )
+    row = (await session.execute(stmt)).first()
+    return (row[0], row[1]) if row else None

@@ -312,3 +312,38 @@ async def test_the_map_draws_the_grids_outlines_on_the_tiles_datum(bot, settings
     lon, lat = raw["geometry"]["coordinates"][0][0]
     shifted = eviltransform.wgs2gcj(lat, lon)  # the file is WGS-84; Amap draws GCJ-02
     assert abs(ring[0][0] - shifted[1]) < 1e-6 and abs(ring[0][1] - shifted[0]) < 1e-6
+
+
+async def test_a_streets_official_sees_and_runs_the_tickets_in_the_street_at_the_desk(
+    app, bot, clock
+):
+    from handlers.geo.grids import import_grids
+    from tests.scenarios import grids_geojson
+
+    await two_groups(bot, clock)
+    async with bot.db.write() as s:  # tickets 1-3 lie in the street, the rest elsewhere
+        for ticket in (await s.execute(select(Ticket))).scalars():
+            ticket.street = "友谊路街道" if ticket.id <= 3 else "吴淞街道"
+            ticket.grid = "友谊一网格" if ticket.id <= 3 else "吴淞一网格"
+        (await s.get(Ticket, 3)).tier = 2  # whistled up to the street
+    await import_grids(bot.deps, grids_geojson("local:g-a", "local:street-1", (31.4, 121.48)))
+    await roles.grant_role(bot.deps, "local", "u-wang", "official", "street-1", "王主任")
+    async with client(app) as c:
+        csrf = await signed_in(c, bot.deps, "local", "u-wang", "王主任")
+        assert await numbers(c, "state=all") == [3, 2, 1]  # the street's, not group B's
+        assert (await c.get("/tickets/6")).status_code == 404
+        assert "do-resolve" in (await c.get("/tickets/3")).text
+        done = await c.post(
+            "/tickets/3/act", data={"csrf": csrf, "action": "resolve", "note": "已清理"}
+        )
+        assert done.status_code in (200, 303), done.text
+    async with bot.db.read() as s:
+        ticket = await s.get(Ticket, 3)
+        actor = (
+            await s.execute(
+                select(Member.name)
+                .join(TicketEvent, TicketEvent.actor_pk == Member.id)
+                .where(TicketEvent.ticket_id == 3)
+            )
+        ).scalar()
+    assert (ticket.status, ticket.note, actor) == ("resolved", "已清理", "王主任")

@@ -72,7 +72,7 @@ def _query(q: QueryParams, **changes) -> str:
 
 async def _filter_context(request: Request, viewer: desk.Viewer) -> dict:
     deps = desk_of(request).deps
-    groups = await deps.db.run(lambda s: queries.groups(s, viewer.groups), write=False)
+    groups = await deps.db.run(lambda s: queries.groups(s, viewer.scope), write=False)
     return {
         "f": filters_of(request.query_params),
         "groups": groups,
@@ -93,7 +93,7 @@ async def map_page(request: Request) -> Response:
     deps, f = d.deps, filters_of(request.query_params)
     now, overdue = deps.clock(), deps.config.sla_resolve
     rows = await deps.db.run(
-        lambda s: queries.ticket_rows(s, viewer.groups, f, now, overdue, MAP_LIST), write=False
+        lambda s: queries.ticket_rows(s, viewer.scope, f, now, overdue, MAP_LIST), write=False
     )
     ctx = await _filter_context(request, viewer)
     grids = "/map/grids.geojson" if d.grids is not None else ""
@@ -113,7 +113,7 @@ async def map_points(request: Request) -> Response:
     deps, f = d.deps, filters_of(request.query_params)
     now, overdue, locale = deps.clock(), deps.config.sla_resolve, locale_of(request)
     points = await deps.db.run(
-        lambda s: queries.map_points(s, viewer.groups, f, now, overdue, MAP_LIMIT), write=False
+        lambda s: queries.map_points(s, viewer.scope, f, now, overdue, MAP_LIMIT), write=False
     )
     shift = tiles_for(d.settings.web_tiles).shift
     labels = {c.name: categories.label(c.name, locale) for c in categories.all_categories()}
@@ -147,7 +147,7 @@ async def list_page(request: Request) -> Response:
     number = max(1, _int(request.query_params.get("page")) or 1)
     rows, total = await deps.db.run(
         lambda s: queries.ticket_page(
-            s, viewer.groups, f, now, overdue, PER_PAGE, (number - 1) * PER_PAGE
+            s, viewer.scope, f, now, overdue, PER_PAGE, (number - 1) * PER_PAGE
         ),
         write=False,
     )
@@ -176,7 +176,7 @@ async def list_export(request: Request) -> Response:
     f = filters_of(request.query_params)
     now, overdue = deps.clock(), deps.config.sla_resolve
     rows = await deps.db.run(
-        lambda s: queries.ticket_rows(s, viewer.groups, f, now, overdue, EXPORT_LIMIT),
+        lambda s: queries.ticket_rows(s, viewer.scope, f, now, overdue, EXPORT_LIMIT),
         write=False,
     )
     kind = request.path_params["kind"]
@@ -194,7 +194,7 @@ async def ticket_page(request: Request) -> Response:
 
     async def read(s):
         found = await queries.ticket_whole(s, number) if number else None
-        if found is None or not viewer.sees(found[0].chat_pk):
+        if found is None or not viewer.sees_ticket(found[0]):
             return None
         ticket = found[0]
         return {
@@ -289,8 +289,8 @@ async def photo_file(request: Request) -> Response:
     viewer = await require(request)
     deps = desk_of(request).deps
     photo_id = _int(request.path_params["photo_id"]) or 0
-    found = await deps.db.run(lambda s: queries.photo_with_chat(s, photo_id), write=False)
-    if found is None or not viewer.sees(found[1]):
+    found = await deps.db.run(lambda s: queries.photo_with_ticket(s, photo_id), write=False)
+    if found is None or not viewer.sees_ticket(found[1]):
         raise NotVisible
     photo = found[0]
     relative = photo.thumb_path if request.path_params["size"] == "thumb" else photo.path

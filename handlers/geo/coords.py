@@ -13,7 +13,8 @@ import eviltransform
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 DATUMS = ("wgs84", "gcj02")
-CHAT_REF = re.compile(r"^(telegram|wechat):(\S+)$")
+# `local` is the console chat (bot/local.py): a district can try its grids file there first.
+CHAT_REF = re.compile(r"^(telegram|wechat|local):(\S+)$")
 
 
 def plausible(lat: float, lon: float) -> bool:
