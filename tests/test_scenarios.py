@@ -208,3 +208,22 @@ async def test_a_street_official_cannot_overrule_the_district_it_was_whistled_up
     assert [a for a, _ in await history(rider_chat.core, 1)] == [
         "report", "dispatch", "escalate", "escalate",
     ]  # fmt: skip
+
+
+async def test_the_sla_sweep_whistles_an_unresolved_ticket_up_to_the_street(rider_chat: Driver):
+    from handlers.sla import run_sla_sweep
+
+    await rider_chat.street_chat(around=SPOT)
+    await rider_chat.appoint("peng")
+    await rider_chat.photo("laowang", seed=43)
+    await rider_chat.location("laowang", *SPOT)
+    await rider_chat.text("peng", "派单 1")
+    await rider_chat.said()
+    rider_chat.clock.advance(days=4)  # 10:00 in Shanghai: no quiet hours to wait out
+    assert await run_sla_sweep(rider_chat.core.deps, rider_chat.clock()) == 1
+    texts, photos = await rider_chat.said_in_street()
+    [card] = texts
+    assert card.startswith("📣 吹哨到街道：来自「友谊路骑手群」，") and "反映人：老王" in card
+    assert photos == 1
+    [ticket] = await tickets(rider_chat.core)
+    assert ticket.tier == 2
