@@ -7,7 +7,6 @@ from __future__ import annotations
 from handlers import awards, cards, categories, escalation
 from handlers.geo import merge
 from handlers.i18n import normalise, t
-from handlers.outbox import CARD
 from handlers.types import Attachment, Outgoing
 from storage.models import Chat, Member, Ticket
 
@@ -34,14 +33,8 @@ async def notify_change(
     s, locale = w.s, w.locale
     chat = await s.get(Chat, ticket.chat_pk)
     reporter = await s.get(Member, ticket.reporter_pk)
-    card = Outgoing(
-        chat.platform,
-        chat.chat_id,
-        cards.card_text(ticket, locale),
-        buttons=cards.card_buttons(ticket, locale),
-        edit_message_id=CARD,
-    )
-    w.say(card, card_of=ticket.id, push=push)
+    for card, card_of in await merge.card_edit(s, w.deps, ticket):  # the group's card
+        w.say(card, card_of=card_of, push=push)
     for out, card_of in await merge.after_change(s, w.deps, ticket, action):  # merged reports
         w.say(out, card_of=card_of, push=push)
     await escalation.whistle(w, ticket, action)  # the next level's chat hears it

@@ -204,25 +204,33 @@ async def _history(session, w: WeekNumbers, weeks: list[tuple[str, datetime, dat
     ]
 
 
-async def _groups(session, w: WeekNumbers, overdue_before: datetime) -> dict[int, GroupRow]:
-    rows: dict[int, GroupRow] = {}
+async def _counts_by(session, w: WeekNumbers, key, overdue_before: datetime) -> dict:
+    """New, resolved, open and overdue per value of `key` (a group, a street)."""
+    rows: dict = {}
 
-    def row(chat_pk: int) -> GroupRow:
-        return rows.setdefault(chat_pk, GroupRow(chat_pk, ""))
+    def row(value) -> GroupRow:
+        return rows.setdefault(value, GroupRow(value if isinstance(value, int) else 0, ""))
 
     for name, column in (("new", Ticket.created_at), ("resolved", Ticket.resolved_at)):
         stmt = (
-            select(Ticket.chat_pk, func.count())
+            select(key, func.count())
             .where(_between(column, w.start, w.end), *w.scope)
-            .group_by(Ticket.chat_pk)
+            .group_by(key)
         )
-        for chat_pk, n in await session.execute(stmt):
-            setattr(row(chat_pk), name, n)
-    o = open_at(w.end, w.scope)
+        for value, n in await session.execute(stmt):
+            setattr(row(value), name, n)
+    o = open_at(w.end, w.scope, by=None if key is Ticket.chat_pk else key)
+    column = o.c[key.key]
     overdue = func.sum(case((o.c.created_at < overdue_before, 1), else_=0))
-    stmt = select(o.c.chat_pk, func.count(), overdue).group_by(o.c.chat_pk)
-    for chat_pk, n, late in await session.execute(stmt):
-        row(chat_pk).open, row(chat_pk).overdue = n, int(late or 0)
+    for value, n, late in await session.execute(
+        select(column, func.count(), overdue).group_by(column)
+    ):
+        row(value).open, row(value).overdue = n, int(late or 0)
+    return rows
+
+
+async def _groups(session, w: WeekNumbers, overdue_before: datetime) -> dict[int, GroupRow]:
+    rows = await _counts_by(session, w, Ticket.chat_pk, overdue_before)
     if rows:
         titles = await session.execute(
             select(Chat.id, Chat.title, Chat.chat_id).where(Chat.id.in_(rows))
@@ -402,23 +410,7 @@ def area_scope(area: tuple[str, str] | None) -> tuple:
 
 async def _streets(session, w: WeekNumbers, overdue_before: datetime) -> None:
     """A district's streets side by side: new, resolved, open and overdue per street."""
-    rows: dict[str, GroupRow] = {}
-
-    def row(street: str | None) -> GroupRow:
-        name = street or "—"
-        return rows.setdefault(name, GroupRow(0, name))
-
-    for name, column in (("new", Ticket.created_at), ("resolved", Ticket.resolved_at)):
-        stmt = (
-            select(Ticket.street, func.count())
-            .where(_between(column, w.start, w.end), *w.scope)
-            .group_by(Ticket.street)
-        )
-        for street, n in await session.execute(stmt):
-            setattr(row(street), name, n)
-    o = open_at(w.end, w.scope, by=Ticket.street)
-    overdue = func.sum(case((o.c.created_at < overdue_before, 1), else_=0))
-    stmt = select(o.c.street, func.count(), overdue).group_by(o.c.street)
-    for street, n, late in await session.execute(stmt):
-        row(street).open, row(street).overdue = n, int(late or 0)
+    rows = await _counts_by(session, w, Ticket.street, overdue_before)
+    for street, row in rows.items():
+        row.title = street or "—"
     w.by_area = sorted(rows.values(), key=lambda r: (-r.new, -r.open, r.title))
