@@ -11,6 +11,7 @@ from handlers import points_rules as pr
 from handlers.arrival import arrival, reply
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
+from handlers.parsing import positive_int, ticket_number
 from handlers.points import may_run_group, tell_privately
 from handlers.roles import CODE_ALPHABET
 from handlers.types import Incoming, Outgoing
@@ -77,10 +78,11 @@ async def on_rewards(msg: Incoming, deps: Deps) -> None:
 
 
 async def _add(s, msg: Incoming, chat_pk: int, actor_pk: int, words, locale, now) -> None:
-    if len(words) < 3 or not words[-1].isdigit() or int(words[-1]) <= 0:
+    cost = positive_int(words[-1]) if len(words) >= 3 else None
+    if cost is None:
         reply(s, msg, t("rewards.add_usage", locale), now)
         return
-    merchant, item, cost = words[0], " ".join(words[1:-1]), int(words[-1])
+    merchant, item = words[0], " ".join(words[1:-1])
     reward = Reward(
         merchant=merchant[:64],
         item=item[:128],
@@ -95,7 +97,8 @@ async def _add(s, msg: Incoming, chat_pk: int, actor_pk: int, words, locale, now
 
 
 async def _withdraw(s, deps: Deps, msg: Incoming, chat_pk: int, words, locale, now) -> None:
-    reward = await s.get(Reward, int(words[0])) if words and words[0].isdigit() else None
+    number = positive_int(words[0]) if words else None
+    reward = await s.get(Reward, number) if number else None
     is_admin = deps.config.is_admin(msg.platform, msg.sender.user_id)
     if reward is None or (reward.chat_pk != chat_pk and not is_admin):
         reply(s, msg, t("rewards.no_such", locale, id=words[0] if words else ""), now)
@@ -115,7 +118,8 @@ async def on_redeem(msg: Incoming, deps: Deps) -> None:
             return
         chat, member = arrived
         await ledger.expire_due(s, now)
-        reward = await s.get(Reward, int(head)) if head.isdigit() else None
+        number = positive_int(head)
+        reward = await s.get(Reward, number) if number else None
         if reward is not None and not (
             reward.active and reward.chat_pk in (None, chat.id)
         ):  # withdrawn, or another group's own
@@ -183,7 +187,7 @@ async def on_confirm(msg: Incoming, deps: Deps) -> str | None:
     """/confirm K7MX9Q, 核销 K7MX9Q: the merchant or secretary confirms a code and the points
     are deducted once. `/confirm 17` (a ticket number) confirms the ticket solved, as 确认 17."""
     head = (msg.args or "").strip().lstrip("#").split(" ")[0]
-    if head.isdigit():
+    if ticket_number(head) is not None:
         msg.command = "close"
         return await tickets.on_action(msg, deps)
     locale, now = deps.config.locale, deps.clock()

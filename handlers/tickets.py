@@ -9,6 +9,7 @@ from handlers.arrival import arrival
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
 from handlers.outbox import CARD
+from handlers.parsing import ticket_number
 from handlers.types import Incoming, Outgoing
 from storage import repository as repo
 from storage.models import Chat, Member, Ticket, TicketEvent
@@ -29,13 +30,13 @@ class TicketCommand:
 def parse(action: str, args: str) -> TicketCommand:
     """`17 城管` → number 17 and the rest as department / note / original ticket."""
     head, _, rest = (args or "").strip().lstrip("#").partition(" ")
-    number = int(head) if head.isdigit() else None
+    number = ticket_number(head)
     rest = rest.strip() or None
     if action == "dispatch":
         return TicketCommand(action, number, department=rest)
     if action == "dup":
         target = rest.lstrip("#").split()[0] if rest else ""
-        return TicketCommand(action, number, target=int(target) if target.isdigit() else None)
+        return TicketCommand(action, number, target=ticket_number(target))
     return TicketCommand(action, number, note=rest)
 
 
@@ -274,11 +275,12 @@ async def on_show(msg: Incoming, deps: Deps) -> None:
     async with deps.db.write() as s:
         if not await repo.mark_processed(s, msg.platform, msg.chat_id, msg.message_id, now):
             return
-        text = await describe(s, deps, int(head)) if head.isdigit() else None
+        number = ticket_number(head)
+        text = await describe(s, deps, number) if number else None
         if text is None:
             text = (
-                t("workflow.no_ticket", locale, number=head)
-                if head.isdigit()
+                t("workflow.no_ticket", locale, number=number)
+                if number
                 else t("workflow.usage", locale, example="/ticket 17")
             )
         repo.enqueue(s, Outgoing(msg.platform, msg.chat_id, text, reply_to=msg.message_id), now)

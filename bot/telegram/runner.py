@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
+import httpx
 from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
@@ -24,8 +26,10 @@ from telegram.request import HTTPXRequest
 
 from bot.app import Woodpecker
 from bot.settings import Settings
+from bot.telegram.inbox import TelegramInbox, poll
 from bot.telegram.port import TelegramPort
 from bot.telegram.translate import PLATFORM, button_to_incoming, to_incoming
+from bot.telegram.webhook import WebhookServer
 from handlers.chats import migrate_chat
 from handlers.i18n import t
 from storage.drafthints import ARRIVED
@@ -49,16 +53,17 @@ class PerChatProcessor(BaseUpdateProcessor):
 
     def __init__(self, max_chats: int = 256) -> None:
         super().__init__(1)
-        self._queues: dict[object, deque[tuple[float, Awaitable[Any]]]] = {}
+        self._queues: dict[object, deque[tuple[float, object, Awaitable[Any]]]] = {}
         self._workers: set[asyncio.Task] = set()
         self._slots = asyncio.Semaphore(max_chats)
+        self.on_done: Callable[[object], None] = lambda _update: None  # the inbox's mark
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = getattr(update, "effective_chat", None)
         key = chat.id if chat is not None else None
         queue = self._queues.get(key)
         # The arrival time travels with the update (storage/drafthints.py ARRIVED).
-        item = (time.monotonic(), coroutine)
+        item = (time.monotonic(), update, coroutine)
         if queue is not None:
             queue.append(item)
             return
@@ -67,19 +72,21 @@ class PerChatProcessor(BaseUpdateProcessor):
         self._workers.add(task)
         task.add_done_callback(self._workers.discard)
 
-    async def _work(self, key: object, queue: deque[tuple[float, Awaitable[Any]]]) -> None:
+    async def _work(self, key: object, queue: deque[tuple[float, object, Awaitable[Any]]]) -> None:
         try:
             async with self._slots:
                 while queue:
-                    arrived, coroutine = queue.popleft()
+                    arrived, update, coroutine = queue.popleft()
                     ARRIVED.set(arrived)
                     try:
                         await coroutine  # Application.process_update: errors go to its handlers
                     except Exception:
                         log.exception("update in chat %s failed", key)
+                    # Done even when it failed: handled again it would fail again.
+                    self.on_done(update)
         finally:
             self._queues.pop(key, None)
-            for _, coroutine in queue:  # cancelled at shutdown: close what never ran
+            for _, _, coroutine in queue:  # cancelled at shutdown: close what never ran
                 coroutine.close()
 
     async def idle(self) -> None:
@@ -122,6 +129,7 @@ def build_application(settings: Settings) -> Application:
         .base_file_url(settings.telegram_file_url)
         .concurrent_updates(PerChatProcessor())
         .request(BoundedRequest(CONNECTIONS))
+        .updater(None)  # our own polling and webhook commit to the inbox first (inbox.py)
     )
     if settings.telegram_rate_limit:
         # Telegram's own caps: ~30 messages/s overall, 20/min into one group; wait out 429s.
@@ -138,8 +146,16 @@ class TelegramBot:
         self.port = TelegramPort(self.app.bot, on_migrated=self._migrated)
         kwargs = {"clock": clock} if clock else {}
         self.core = Woodpecker(settings, [self.port], **kwargs)
-        self._stop = asyncio.Event()
+        self._stop = asyncio.Event()  # the outbox sender's, once everything handed over is handled
+        self._halt = asyncio.Event()  # the poller's
         self._sender: asyncio.Task | None = None
+        self._poller: asyncio.Task | None = None
+        self._webhook: WebhookServer | None = None
+        self.inbox = TelegramInbox(self.app, self.core.db, self.core.deps.clock)
+        if isinstance(self.app.update_processor, PerChatProcessor):
+            self.app.update_processor.on_done = self.inbox.done
+        # Photos are streamed and abandoned past the 20 MB cap (translate.download_capped).
+        self.downloads = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=16))
         self.app.add_handler(
             MessageHandler(
                 filters.UpdateType.MESSAGE & filters.StatusUpdate.MIGRATE, self._on_migrate
@@ -165,7 +181,7 @@ class TelegramBot:
     async def _on_message(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         """Anything a rider posts: the core decides whether it is a report, a command or chatter."""
         me = self.app.bot
-        msg = to_incoming(update.message, me, me.username, me.id)
+        msg = to_incoming(update.message, me, me.username, me.id, self.downloads)
         if msg is None:
             return
         if msg.is_group and not msg.sender.is_chat_admin and self._asks_admin(msg):
@@ -183,9 +199,13 @@ class TelegramBot:
     async def _on_button(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         """A secretary's button under a ticket: the ticket moves, the presser sees a short toast."""
         query = update.callback_query
-        msg = button_to_incoming(query)
-        answer = await self.core.handle_button(msg) if msg else None
-        await query.answer(answer or None)
+        answer: str | None = t("button.failed", self.settings.locale)
+        try:
+            msg = button_to_incoming(query)
+            answer = await self.core.handle_button(msg) if msg else None
+        finally:
+            # Answered whatever happened: an unanswered button spins on the presser's phone.
+            await query.answer(answer or None)
 
     async def _on_error(self, update: object, ctx: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=ctx.error)
@@ -208,31 +228,38 @@ class TelegramBot:
             )
         await self._set_commands()
         await self.app.start()
+        await self.inbox.start()  # what the last process recorded but did not finish, first
         s = self.settings
         if s.telegram_webhook_url:
-            await self.app.updater.start_webhook(
-                listen=s.telegram_webhook_listen,
-                port=s.telegram_webhook_port,
-                url_path=s.telegram_bot_token.split(":")[0],
-                webhook_url=s.telegram_webhook_url,
-                secret_token=s.telegram_webhook_secret,
+            self._webhook = WebhookServer(
+                self.inbox, s.telegram_bot_token.split(":")[0], s.telegram_webhook_secret
+            )
+            self._webhook.listen(s.telegram_webhook_port, s.telegram_webhook_listen)
+            await self.app.bot.set_webhook(
+                s.telegram_webhook_url,
                 allowed_updates=ALLOWED_UPDATES,
+                secret_token=s.telegram_webhook_secret,
             )
         else:
-            await self.app.updater.start_polling(
-                poll_interval=0, timeout=10, allowed_updates=ALLOWED_UPDATES
-            )
+            self._poller = asyncio.create_task(poll(self.inbox, self._halt, ALLOWED_UPDATES))
         self._sender = asyncio.create_task(self.core.sender.run(self._stop))
 
     async def stop(self) -> None:
-        if self.app.updater.running:
-            await self.app.updater.stop()
+        self._halt.set()
+        if self._webhook is not None:
+            await self._webhook.stop()
+        if self._poller is not None:
+            self._poller.cancel()  # a long poll in flight: what it fetched is not confirmed
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poller
         if self.app.running:
             await self.app.stop()
         if isinstance(self.app.update_processor, PerChatProcessor):
             await self.app.update_processor.idle()  # updates already handed over finish first
+        await self.inbox.stop()
         self._stop.set()
         if self._sender:
             await self._sender
         await self.app.shutdown()
+        await self.downloads.aclose()
         await self.core.close()
