@@ -12,13 +12,20 @@ from datetime import datetime, timedelta
 from handlers.config import Clock, utc_now
 from handlers.ports import ChatPort, PermanentSendError
 from handlers.types import Attachment, Button, Outgoing
+from storage import leases
 from storage import repository as repo
 from storage.db import Database
 from storage.models import Outbox
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
+# A claimed row is this process's for LEASE, renewed every RENEW while it is still being sent
+# (a chat's queue can wait long behind the rate limiter). Short, so that a row whose sender died
+# goes to another instance soon; and at start, rows of a sender known to be gone are freed at
+# once (storage/leases.py). What remains is at-least-once: the Bot API has no idempotency key,
+# so a message delivered just before a crash, not yet marked sent, is sent again.
+LEASE = timedelta(seconds=30)
+RENEW = timedelta(seconds=10)
 # An edit of a ticket's card, whose message id may not be known when the edit is queued.
 CARD = "card"
 MAX_ATTEMPTS = 8
@@ -63,6 +70,9 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._chats: dict[tuple[str, str], asyncio.Queue[Outbox]] = {}
         self._workers: set[asyncio.Task] = set()
+        self._in_flight: set[int] = set()  # claimed by us, not yet marked sent or failed
+        self._renewed = clock()
+        self.holder = leases.PROCESS_ID
         self.sent = 0
 
     def wake(self) -> None:
@@ -74,6 +84,8 @@ class OutboxSender:
 
         async def claim(s) -> list[Outbox]:  # one trip to the database (storage/db.py `run`)
             rows = await repo.claim_outbox(s, set(self.ports), now, now + LEASE)
+            for row in rows:
+                row.claimed_by = self.holder
             # Scheduled pushes wait out the quiet hours; replies to someone never do.
             until = self.quiet(now) if self.quiet else None
             if until is not None and any(r.push for r in rows):
@@ -84,6 +96,7 @@ class OutboxSender:
             return rows
 
         rows = await self.db.run(claim)
+        self._in_flight.update(r.id for r in rows)
         for row in rows:
             key = (row.platform, row.chat_id)
             queue = self._chats.get(key)
@@ -105,6 +118,30 @@ class OutboxSender:
                 self.wake()
 
     async def _send(self, row: Outbox) -> None:
+        try:
+            await self._send_once(row)
+        finally:
+            self._in_flight.discard(row.id)
+
+    async def renew(self) -> None:
+        """Extend the lease on every row still being sent."""
+        now = self.clock()
+        self._renewed = now
+        ids = sorted(self._in_flight)
+        if ids:
+            await self.db.run(lambda s: leases.renew(s, ids, self.holder, now + LEASE))
+
+    async def reclaim(self) -> int:
+        """At start: free the rows a dead sender process held, so they go out now."""
+        now = self.clock()
+        freed = await self.db.run(
+            lambda s: leases.free_rows_of_gone_holders(s, set(self.ports), now)
+        )
+        if freed:
+            log.info("%d outbox row(s) held by a stopped process: sending them now", freed)
+        return freed
+
+    async def _send_once(self, row: Outbox) -> None:
         port = self.ports[row.platform]
         message = to_outgoing(row)
         if message.edit_message_id == CARD:
@@ -137,9 +174,15 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drain on every wake-up, and every `poll` seconds for rows other instances left."""
+        try:
+            await self.reclaim()
+        except Exception:
+            log.exception("freeing a stopped process's outbox rows failed")
         while not stop.is_set():
             self._wake.clear()
             try:
+                if self.clock() - self._renewed >= RENEW:
+                    await self.renew()
                 await self.drain_once()
             except Exception:
                 log.exception("outbox drain failed")
