@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from pathlib import Path
 
 from bot import digest_cli, manage, points_cli
+from bot.logs import setup_logging
 from bot.settings import Settings
 
 
@@ -50,10 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = _settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    setup_logging(settings)  # secrets redacted from every line (bot/logs.py)
     if args.cmd == "run":
         settings.warn_if_open()
         return asyncio.run(_run(settings))
