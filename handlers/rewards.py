@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from handlers import cards, tickets
+from handlers import cards, limits, tickets
 from handlers import points_rules as pr
 from handlers.arrival import arrival, reply
 from handlers.deps import Deps
@@ -196,13 +196,19 @@ async def on_confirm(msg: Incoming, deps: Deps) -> str | None:
         if arrived is None:
             return None
         chat, actor = arrived
-        redemption = await ledger.redemption_for_update(s, head) if looks_like_code(head) else None
+        who = (msg.platform, msg.sender.user_id, msg.chat_id, now)
+        blocked = bool(head) and await limits.confirm_blocked(s, *who)
+        found = looks_like_code(head) and not blocked
+        redemption = await ledger.redemption_for_update(s, head) if found else None
         if not head:
             reply(s, msg, t("confirm.usage", locale), now)
-        elif redemption is None:
-            reply(s, msg, t("confirm.no_such", locale, code=head.upper()), now)
-        elif not await _may_confirm(s, deps, msg, actor, chat.id, redemption):
-            reply(s, msg, t("confirm.not_allowed", locale, name=msg.sender.name), now)
+        elif blocked:
+            minutes = int(limits.CONFIRM_WINDOW.total_seconds() // 60)
+            reply(s, msg, t("confirm.wait", locale, minutes=minutes), now)
+        elif redemption is None or not await _may_confirm(s, deps, msg, actor, chat.id, redemption):
+            # Not there, or not this person's to confirm: one answer, so codes cannot be probed.
+            await limits.note_wrong_code(s, *who)
+            reply(s, msg, t("confirm.no_such", locale, code=head.upper()[:16]), now)
         else:
             await _confirm(s, deps, msg, actor, redemption, now)
     deps.wake_outbox()
