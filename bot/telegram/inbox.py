@@ -145,7 +145,7 @@ async def poll(
             log.error("Telegram refused the bot token; polling stops")
             raise
         except RetryAfter as e:
-            await _pause(stop, e.retry_after.total_seconds())
+            await _pause(stop, _seconds(e.retry_after))
         except Exception as e:
             # Nothing confirmed: what was fetched comes again with the same offset.
             log.warning("polling for updates failed (%s); again in %.0f s", e, delay)
@@ -154,6 +154,11 @@ async def poll(
     if offset is not None:  # confirm the last batch, so a restart is not handed it again
         with contextlib.suppress(Exception):
             await bot.get_updates(offset=offset, timeout=0, allowed_updates=allowed_updates)
+
+
+def _seconds(value: object) -> float:
+    """A timedelta (PTB_TIMEDELTA, bot/telegram/__init__.py), or PTB's older plain number."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def _pause(stop: asyncio.Event, seconds: float) -> None:
