@@ -177,6 +177,7 @@ class FakeTelegramAPI:
         self.served: dict[str, int] = {}  # bytes written of each streamed file
         self._streams: dict[str, int] = {}  # file_path -> bytes to stream
         self.delay = 0.0  # seconds each method call takes, half before and half after it acts
+        self._holds: dict[str, asyncio.Event] = {}  # method -> calls wait until it is set
 
         # update queue: entries [0, _handed) were handed out by the last getUpdates
         self._pending: deque[dict[str, Any]] = deque()
@@ -353,6 +354,15 @@ class FakeTelegramAPI:
             [times, status, description, parameters]
         )
 
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of `method` wait (after being recorded) until the returned event is set."""
+        gate = self._holds[method.lower()] = asyncio.Event()
+        return gate
+
+    async def wait_for_call(self, method: str, n: int = 1, timeout: float = 5.0) -> None:
+        if not await self._state_signal.wait_for(lambda: len(self.calls(method)) >= n, timeout):
+            raise TimeoutError(f"expected {n} call(s) of {method} within {timeout}s")
+
     def set_admins(self, chat_id: int | str, user_ids: Iterable[int]) -> None:
         self._admins[chat_id] = list(user_ids)
 
@@ -438,7 +448,11 @@ class FakeTelegramAPI:
         if self.delay:  # the way there; the way back is below
             await asyncio.sleep(self.delay / 2)
         self.requests.append((method, params))
+        self._state_signal.notify()
         key = method.lower()
+        gate = self._holds.get(key)
+        if gate is not None:
+            await gate.wait()
         failure = self._pop_failure(key)
         if failure is not None:
             _, status, description, parameters = failure
