@@ -23,16 +23,13 @@ from telegram import Update
 from telegram.error import InvalidToken, RetryAfter
 from telegram.ext import Application
 
+from bot.inbox import PlatformInbox
 from bot.telegram.translate import PLATFORM
 from handlers.config import Clock
 from storage import inbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-
-MARK_EVERY = 0.2  # seconds between two batches of "done" marks
-KEEP_DONE = timedelta(days=2)  # Telegram redelivers for 24 h; a handled row is useless after
-PRUNE_EVERY = 3600.0
 
 
 def _arrival(update: Update) -> inbox.Arrival:
@@ -48,17 +45,13 @@ class TelegramInbox:
     """Records fetched updates, hands them to the Application, marks them done once handled."""
 
     def __init__(self, app: Application, db: Database, clock: Clock) -> None:
-        self.app, self.db, self.clock = app, db, clock
-        self._done: list[str] = []
-        self._marker: asyncio.Task | None = None
-        self._stopping = asyncio.Event()
+        self.app = app
+        self.box = PlatformInbox(db, PLATFORM, clock)
 
     async def accept(self, updates: Sequence[Update]) -> None:
         """Commit the batch, then hand over what was new. Raises when the commit failed, so the
         caller does not confirm the batch to Telegram."""
-        arrivals = [_arrival(u) for u in updates]
-        now = self.clock()
-        new = await self.db.run(lambda s: inbox.record(s, PLATFORM, arrivals, now))
+        new = await self.box.record([_arrival(u) for u in updates])
         for update in updates:
             if str(update.update_id) in new:  # the rest: redelivered, its first row is in hand
                 await self.app.update_queue.put(update)
@@ -67,56 +60,25 @@ class TelegramInbox:
         """Called by the per-chat processor once `update` was handled."""
         update_id = getattr(update, "update_id", None)
         if update_id is not None:
-            self._done.append(str(update_id))
+            self.box.done(str(update_id))
 
     async def start(self) -> None:
         """Hand over what the last process recorded but never finished, then start marking."""
-        rows = await self.db.run(lambda s: inbox.pending(s, PLATFORM), write=False)
+        rows = await self.box.pending()
         for row in rows:
             try:
                 update = Update.de_json(json.loads(row.payload), self.app.bot)
             except Exception:
                 log.exception("inbox row %s cannot be read back; dropped", row.id)
-                self._done.append(row.update_key)
+                self.box.done(row.update_key)
                 continue
             await self.app.update_queue.put(update)
         if rows:
             log.info("resuming %d update(s) received but not handled before the restart", len(rows))
-        self._marker = asyncio.create_task(self._mark_loop())
-
-    async def flush(self) -> None:
-        keys, self._done = self._done, []
-        if keys:
-            now = self.clock()
-            try:
-                await self.db.run(lambda s: inbox.mark_done(s, PLATFORM, keys, now))
-            except Exception:
-                self._done[:0] = keys  # try again with the next batch
-                raise
-
-    async def _mark_loop(self) -> None:
-        since_prune = PRUNE_EVERY
-        while not self._stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), MARK_EVERY)
-            try:
-                await self.flush()
-                since_prune += MARK_EVERY
-                if since_prune >= PRUNE_EVERY:
-                    since_prune = 0.0
-                    await self._prune(self.clock() - KEEP_DONE)
-            except Exception:
-                log.exception("marking handled updates failed; will retry")
-
-    async def _prune(self, before) -> None:
-        await self.db.run(lambda s: inbox.prune(s, PLATFORM, before))
+        self.box.start()
 
     async def stop(self) -> None:
-        """After the Application handled what it was given: the last marks."""
-        self._stopping.set()
-        if self._marker is not None:
-            await self._marker
-        await self.flush()
+        await self.box.stop()
 
 
 async def poll(
