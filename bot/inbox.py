@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 from handlers.config import Clock
@@ -36,8 +37,18 @@ class PlatformInbox:
         now = self.clock()
         return await self.db.run(lambda s: inbox.record(s, self.platform, arrivals, now))
 
-    async def pending(self) -> list[Inbox]:
-        return await self.db.run(lambda s: inbox.pending(s, self.platform), write=False)
+    async def pending(self) -> AsyncIterator[Inbox]:
+        """Every unhandled row, oldest first, read a page at a time."""
+        after = 0
+        while True:
+            page = await self.db.run(
+                lambda s, after=after: inbox.pending(s, self.platform, after), write=False
+            )
+            for row in page:
+                yield row
+            if not page:
+                return
+            after = page[-1].id
 
     def done(self, key: str) -> None:
         self._done.append(key)

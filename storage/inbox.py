@@ -47,11 +47,14 @@ async def record(
     return set((await session.execute(stmt)).scalars())
 
 
-async def pending(session: AsyncSession, platform: str, limit: int = 10_000) -> list[Inbox]:
-    """Recorded but not handled (the process stopped or died first), oldest first."""
+async def pending(
+    session: AsyncSession, platform: str, after_id: int = 0, limit: int = 1000
+) -> list[Inbox]:
+    """Recorded but not handled (the process stopped or died first), oldest first, a page of
+    them after row `after_id`."""
     stmt = (
         select(Inbox)
-        .where(Inbox.platform == platform, Inbox.done_at.is_(None))
+        .where(Inbox.platform == platform, Inbox.done_at.is_(None), Inbox.id > after_id)
         .order_by(Inbox.id)
         .limit(limit)
     )

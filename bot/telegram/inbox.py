@@ -64,8 +64,8 @@ class TelegramInbox:
 
     async def start(self) -> None:
         """Hand over what the last process recorded but never finished, then start marking."""
-        rows = await self.box.pending()
-        for row in rows:
+        resumed = 0
+        async for row in self.box.pending():
             try:
                 update = Update.de_json(json.loads(row.payload), self.app.bot)
             except Exception:
@@ -73,8 +73,9 @@ class TelegramInbox:
                 self.box.done(row.update_key)
                 continue
             await self.app.update_queue.put(update)
-        if rows:
-            log.info("resuming %d update(s) received but not handled before the restart", len(rows))
+            resumed += 1
+        if resumed:
+            log.info("resuming %d update(s) received but not handled before the restart", resumed)
         self.box.start()
 
     async def stop(self) -> None:

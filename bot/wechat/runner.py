@@ -213,7 +213,7 @@ class WeChatBot:
         puppet.on("login", self._on_login)
         puppet.on("logout", self._on_logout)
         puppet.on("error", self._on_error)
-        for row in await self.inbox.pending():  # before anything new, in their order
+        async for row in self.inbox.pending():  # before anything new, in their order
             self._pending += 1
             self._quiet.clear()
             self._arrivals.put_nowait(asyncio.ensure_future(self._resume(row.update_key)))
