@@ -26,7 +26,7 @@ from telegram.request import HTTPXRequest
 
 from bot.app import Woodpecker
 from bot.settings import Settings
-from bot.telegram.inbox import TelegramInbox, poll
+from bot.telegram.inbox import RawUpdatesRequest, TelegramInbox, poll
 from bot.telegram.port import TelegramPort
 from bot.telegram.translate import PLATFORM, button_to_incoming, to_incoming
 from bot.telegram.webhook import WebhookServer
@@ -121,7 +121,9 @@ class BoundedRequest(HTTPXRequest):
             return await super().do_request(*args, **kwargs)
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(
+    settings: Settings, updates_request: RawUpdatesRequest | None = None
+) -> Application:
     builder = (
         Application.builder()
         .token(settings.telegram_bot_token)
@@ -129,6 +131,7 @@ def build_application(settings: Settings) -> Application:
         .base_file_url(settings.telegram_file_url)
         .concurrent_updates(PerChatProcessor())
         .request(BoundedRequest(CONNECTIONS))
+        .get_updates_request(updates_request or RawUpdatesRequest())
         .updater(None)  # our own polling and webhook commit to the inbox first (inbox.py)
     )
     if settings.telegram_rate_limit:
@@ -142,7 +145,8 @@ class TelegramBot:
 
     def __init__(self, settings: Settings, clock=None) -> None:
         self.settings = settings
-        self.app = build_application(settings)
+        self.updates_request = RawUpdatesRequest()
+        self.app = build_application(settings, self.updates_request)
         self.port = TelegramPort(self.app.bot, on_migrated=self._migrated)
         kwargs = {"clock": clock} if clock else {}
         self.core = Woodpecker(settings, [self.port], **kwargs)
@@ -241,7 +245,9 @@ class TelegramBot:
                 secret_token=s.telegram_webhook_secret,
             )
         else:
-            self._poller = asyncio.create_task(poll(self.inbox, self._halt, ALLOWED_UPDATES))
+            self._poller = asyncio.create_task(
+                poll(self.inbox, self._halt, ALLOWED_UPDATES, raw=self.updates_request)
+            )
         self._sender = asyncio.create_task(self.core.sender.run(self._stop))
 
     async def stop(self) -> None:

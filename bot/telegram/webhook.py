@@ -44,7 +44,7 @@ class _Endpoint(tornado.web.RequestHandler):
             self.set_status(HTTPStatus.BAD_REQUEST)
             return
         try:
-            await self.box.accept([update])
+            await self.box.accept([update], [self.request.body.decode()])
         except Exception:
             log.exception("webhook: update %s not recorded; Telegram will retry", update.update_id)
             self.set_status(HTTPStatus.INTERNAL_SERVER_ERROR)
