@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     locale: str = "zh_CN"
     report_pair_window_minutes: int = 10
+    reports_per_hour: int = 20
     allowed_chats: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
     admin_user_ids: Annotated[list[str], NoDecode] = []
@@ -124,6 +125,13 @@ class Settings(BaseSettings):
             raise ValueError("REPORT_PAIR_WINDOW_MINUTES must be between 1 and 1440")
         return value
 
+    @field_validator("reports_per_hour")
+    @classmethod
+    def _per_hour(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("REPORTS_PER_HOUR must be 0 (no limit) or more")
+        return value
+
     @field_validator("daily_status_time", "digest_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
@@ -175,6 +183,7 @@ class Settings(BaseSettings):
         return CoreConfig(
             locale=self.locale,
             pair_window=timedelta(minutes=self.report_pair_window_minutes),
+            reports_per_hour=self.reports_per_hour,
             timezone=self.timezone,
             admin_ids=frozenset(self.admin_user_ids),
             allowed_chats=frozenset(self.allowed_chats),

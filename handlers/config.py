@@ -18,6 +18,7 @@ def utc_now() -> datetime:
 class CoreConfig:
     locale: str = "zh_CN"
     pair_window: timedelta = timedelta(minutes=10)
+    reports_per_hour: int = 20  # tickets one rider may open in an hour; 0: no limit
     timezone: str = "Asia/Shanghai"
     # Operators: "123" or "telegram:123" (any platform / that platform only).
     admin_ids: frozenset[str] = frozenset()

@@ -6,13 +6,14 @@ import asyncio
 import logging
 from datetime import datetime
 
-from handlers import categories, recycled
+from handlers import categories, limits, pairing, recycled
 from handlers.deps import Deps
 from handlers.geo import place
 from handlers.i18n import t
 from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto, process
 from handlers.types import Incoming, Outgoing
 from handlers.uow import Source, Work, perform
+from storage import guards
 from storage import repository as repo
 from storage.drafthints import draft_hints
 from storage.models import Draft, Photo, Ticket, TicketEvent, phash_bands
@@ -123,6 +124,10 @@ async def _apply(
                     reply(t(rejection, locale, name=name), mention=True)
                 return rejection is not None
 
+        if live and draft.ticket_id is None and photos:
+            # handlers/pairing.py: a half of another report is dropped, never glued on.
+            live = not await _another_report(s, draft, msg, photos, now)
+
         if not live or draft.ticket_id is not None:
             if not has_content and not rejection and msg.command != "report":
                 return False  # words with nothing to attach to
@@ -152,6 +157,8 @@ async def _apply(
         # Photos just added (or already on this draft, when skipped as repeats) need no count.
         has_photo = bool(photos) or await repo.draft_photo_count(s, draft.id) > 0
         if has_photo and draft.lat is not None:
+            if await limits.reports_exhausted(s, member.id, now, cfg.reports_per_hour):
+                return await _over_limit(s, draft, member.id, now, reply, locale, name, cfg)
             ticket = await _open_ticket(s, msg, draft, chat.id, member.id, now, cfg.pair_window)
             # Its grid, its group, a merge into an open ticket of the same problem (geo/place.py).
             queued = await place.on_new_ticket(s, deps, msg, ticket, now)
@@ -192,6 +199,30 @@ def describes(msg: Incoming, ticket: Ticket | None = None) -> bool:
         and replied is not None
         and (replied in (ticket.card_message_id, ticket.source_message_id))
     )
+
+
+async def _another_report(s, draft: Draft, msg: Incoming, photos, now: datetime) -> bool:
+    held = pairing.Held(
+        lat=draft.lat,
+        lon=draft.lon,
+        last_photo_at=await guards.last_held_photo_at(s, draft.id),
+        album_id=draft.album_id,
+    )
+    gps = next((p.gps for p, *_ in photos if p.gps), None)
+    return pairing.starts_new_report(
+        held, now, has_photos=True, album_id=msg.album_id, photo_gps=gps
+    )
+
+
+async def _over_limit(s, draft: Draft, member_pk: int, now, reply, locale, name, cfg) -> bool:
+    """Past REPORTS_PER_HOUR: no ticket, the halves dropped, the rider told once an hour."""
+    await repo.forget_draft_photos(s, draft.id)
+    _reset(draft, now, cfg.pair_window)
+    draft.expires_at = now
+    if await limits.first_slow_down_notice(s, member_pk, now):
+        reply(t("intake.slow_down", locale, name=name, count=cfg.reports_per_hour), mention=True)
+        return True
+    return False
 
 
 def _reset(draft: Draft, now: datetime, window) -> None:

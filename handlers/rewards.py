@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 import secrets
 
-from handlers import authority, cards, tickets
+from handlers import authority, cards, limits, tickets
 from handlers import points_rules as pr
 from handlers.commands import spoken
 from handlers.deps import Deps
 from handlers.i18n import normalise, t
+from handlers.parsing import positive_int, ticket_number
 from handlers.points import may_run_group, tell_privately
 from handlers.roles import CODE_ALPHABET
 from handlers.types import Incoming, Outgoing
@@ -75,10 +76,11 @@ async def on_rewards(msg: Incoming, deps: Deps) -> None:
 
 async def _add(w: Work, words: list[str]) -> None:
     locale = w.locale
-    if len(words) < 3 or not words[-1].isdigit() or int(words[-1]) <= 0:
+    cost = positive_int(words[-1]) if len(words) >= 3 else None
+    if cost is None:
         w.reply(t("rewards.add_usage", locale))
         return
-    merchant, item, cost = words[0], " ".join(words[1:-1]), int(words[-1])
+    merchant, item = words[0], " ".join(words[1:-1])
     reward = Reward(
         merchant=merchant[:64],
         item=item[:128],
@@ -94,7 +96,8 @@ async def _add(w: Work, words: list[str]) -> None:
 
 async def _withdraw(w: Work, words: list[str]) -> None:
     locale = w.locale
-    reward = await w.s.get(Reward, int(words[0])) if words and words[0].isdigit() else None
+    number = positive_int(words[0]) if words else None
+    reward = await w.s.get(Reward, number) if number else None
     if reward is not None and reward.chat_pk != w.chat.id:
         # Another group's reward (or a city-wide one) is withdrawn only by an admin.
         if authority.ADMIN not in await authority.capacities(w, w.chat.id):
@@ -113,7 +116,8 @@ async def on_redeem(msg: Incoming, deps: Deps) -> None:
 
     async def run(w: Work) -> None:
         await ledger.expire_due(w.s, w.now)
-        reward = await w.s.get(Reward, int(head)) if head.isdigit() else None
+        number = positive_int(head)
+        reward = await w.s.get(Reward, number) if number else None
         if reward is not None and not (
             reward.active and reward.chat_pk in (None, w.chat.id)
         ):  # withdrawn, or another group's own
@@ -181,20 +185,24 @@ async def on_confirm(msg: Incoming, deps: Deps) -> str | None:
     """/confirm K7MX9Q, 核销 K7MX9Q: the merchant or secretary confirms a code and the points
     are deducted once. `/confirm 17` (a ticket number) confirms the ticket solved, as 确认 17."""
     head = (msg.args or "").strip().lstrip("#").split(" ")[0]
-    if head.isdigit():
+    if ticket_number(head) is not None:
         msg.command = "close"
         return await tickets.on_action(msg, deps)
 
     async def run(w: Work) -> None:
-        redemption = (
-            await ledger.redemption_for_update(w.s, head) if looks_like_code(head) else None
-        )
+        who = (msg.platform, msg.sender.user_id, msg.chat_id, w.now)
+        blocked = bool(head) and await limits.confirm_blocked(w.s, *who)
+        found = looks_like_code(head) and not blocked
+        redemption = await ledger.redemption_for_update(w.s, head) if found else None
         if not head:
             w.reply(t("confirm.usage", w.locale))
-        elif redemption is None:
-            w.reply(t("confirm.no_such", w.locale, code=head.upper()))
-        elif not await _may_confirm(w, redemption):
-            w.reply(t("confirm.not_allowed", w.locale, name=w.actor.name))
+        elif blocked:
+            minutes = int(limits.CONFIRM_WINDOW.total_seconds() // 60)
+            w.reply(t("confirm.wait", w.locale, minutes=minutes))
+        elif redemption is None or not await _may_confirm(w, redemption):
+            # Not there, or not this person's to confirm: one answer, so codes cannot be probed.
+            await limits.note_wrong_code(w.s, *who)
+            w.reply(t("confirm.no_such", w.locale, code=head.upper()[:16]))
         else:
             await _confirm(w, redemption)
 

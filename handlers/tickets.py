@@ -14,6 +14,7 @@ from handlers.consequences import GROUP_NOTICE
 from handlers.deps import Deps
 from handlers.geo import labels
 from handlers.i18n import t
+from handlers.parsing import ticket_number
 from handlers.transition import move
 from handlers.types import Incoming, Sender
 from handlers.uow import BUTTON, CHAT, Actor, Redelivered, Source, Work, perform
@@ -46,13 +47,13 @@ class Outcome:
 def parse(action: str, args: str) -> TicketCommand:
     """`17 城管` → number 17 and the rest as department / note / original ticket."""
     head, _, rest = (args or "").strip().lstrip("#").partition(" ")
-    number = int(head) if head.isdigit() else None
+    number = ticket_number(head)
     rest = rest.strip() or None
     if action == "dispatch":
         return TicketCommand(action, number, department=rest)
     if action == "dup":
         target = rest.lstrip("#").split()[0] if rest else ""
-        return TicketCommand(action, number, target=int(target) if target.isdigit() else None)
+        return TicketCommand(action, number, target=ticket_number(target))
     return TicketCommand(action, number, note=rest)
 
 
@@ -206,12 +207,13 @@ async def on_show(msg: Incoming, deps: Deps) -> None:
     head = (msg.args or "").strip().lstrip("#").split(" ")[0]
 
     async def run(w: Work) -> None:
-        text = await describe(w.s, deps, int(head)) if head.isdigit() else None
+        number = ticket_number(head)
+        text = await describe(w.s, deps, number) if number else None
         if text is None:
             example = example_of("ticket", "17", msg.can)
             text = (
-                t("workflow.no_ticket", w.locale, number=head)
-                if head.isdigit()
+                t("workflow.no_ticket", w.locale, number=number)
+                if number
                 else t("workflow.usage", w.locale, example=example)
             )
         w.reply(text)

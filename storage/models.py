@@ -225,6 +225,9 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_dt(nullable=False))
     not_before: datetime = Field(sa_column=_dt(nullable=False))
     claimed_until: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+    # Which sender process holds the lease (handlers/outbox.py `instance_id`): at start, rows
+    # held by a process that is gone are taken back at once instead of after the lease.
+    claimed_by: str | None = Field(default=None, max_length=64)
     attempts: int = 0
     last_error: str | None = None
     dead: bool = False
@@ -427,3 +430,32 @@ class Open311Request(SQLModel, table=True):
     ticket_id: int = Field(foreign_key="ticket.id", unique=True)
     key_id: int = Field(foreign_key="open311key.id")
     created_at: datetime = Field(sa_column=_dt(nullable=False))
+
+
+class Inbox(SQLModel, table=True):
+    """A platform update as it arrived, committed before the platform is told it was received
+    (Telegram: before the next getUpdates offset or the webhook's 200). Handling works from it;
+    `done_at` is set once the update was handled, and a restart resumes the rest in order."""
+
+    __table_args__ = (
+        UniqueConstraint("platform", "update_key", name="uq_inbox_update"),
+        Index("ix_inbox_pending", "platform", "done_at", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=16)
+    update_key: str = Field(max_length=64)  # Telegram's update_id, WeChat's message id
+    chat_key: str | None = Field(default=None, max_length=64)  # its chat, when known
+    payload: str  # the update as JSON, enough to handle it again after a restart
+    received_at: datetime = Field(sa_column=_dt(nullable=False))
+    done_at: datetime | None = Field(default=None, sa_column=_dt(nullable=True))
+
+
+class RateEvent(SQLModel, table=True):
+    """One counted event for a limit (a wrong /confirm code, a rider told to slow down). Rows,
+    not memory: a limit holds across restarts and between instances."""
+
+    __table_args__ = (Index("ix_rateevent_kind_key_at", "kind", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    key: str = Field(max_length=64)
+    at: datetime = Field(sa_column=_dt(nullable=False))

@@ -215,7 +215,8 @@ async def test_redeem_then_confirm_deducts_exactly_once(api, tg):
     ]
     code = await redeem(api, LAOWANG)
     assert await ledger(tg, LAOWANG) == [(10, "award", 1, None)]  # nothing leaves yet
-    assert await ask(api, XIAOLI, f"/confirm {code}") == ["小李，只有商户或本群书记能核销兑换码。"]
+    # Not hers to confirm: the same answer as a code that does not exist (no probing).
+    assert await ask(api, XIAOLI, f"/confirm {code}") == [f"没有这个兑换码：{code}。"]
     assert await ask(api, MERCHANT, f"/confirm {code.lower()}") == [
         f"✅ 已核销 {code}：老王 · 张记面馆 午餐，扣 8 分，余 2 分。"
     ]

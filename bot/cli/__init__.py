@@ -16,6 +16,7 @@ from typing import NoReturn
 from bot.cli import console, db, demo, digest, doctor, grids, manage, points, run, seed, web
 from bot.cli.common import CliError
 from bot.cli.errors import explain, settings_error
+from bot.logs import setup_logging
 
 log = logging.getLogger("woodpecker")
 TOOLS = (run, demo, console, db, doctor, manage, digest, seed, points, grids, web)
@@ -55,13 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = None
     try:
         settings = _settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-        logging.getLogger("alembic").setLevel(logging.WARNING)
-        # httpx logs every request's URL at INFO, and a Telegram URL holds the bot's token.
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+        setup_logging(settings)  # secrets redacted from every line (bot/logs.py)
         return asyncio.run(args.run(settings, args))
     except KeyboardInterrupt:
         print("已中断 / interrupted", file=sys.stderr)

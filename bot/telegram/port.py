@@ -9,12 +9,15 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile,
 from telegram.error import BadRequest, ChatMigrated, Forbidden
 
 from bot.telegram.translate import PLATFORM
+from handlers import textfit
 from handlers.ports import PermanentSendError
 from handlers.types import Outgoing
 
 log = logging.getLogger(__name__)
 
 OnMigrated = Callable[[str, str], Awaitable[None]]
+MAX_TEXT = 4096  # a message's text (telegram.constants.MessageLimit.MAX_TEXT_LENGTH)
+MAX_CAPTION = 1024  # a photo's or document's caption (MessageLimit.CAPTION_LENGTH)
 
 
 def _keyboard(message: Outgoing) -> InlineKeyboardMarkup | None:
@@ -54,7 +57,7 @@ class TelegramPort:
         markup = _keyboard(message)
         if message.edit_message_id:
             await self.bot.edit_message_text(
-                message.text,
+                textfit.shorten(message.text, MAX_TEXT),  # one message: it cannot be split
                 chat_id=chat_id,
                 message_id=int(message.edit_message_id),
                 reply_markup=markup,
@@ -68,24 +71,37 @@ class TelegramPort:
         )
         if message.attachment is not None:
             return await self._send_file(message, chat_id, reply, markup)
-        sent = await self.bot.send_message(
-            chat_id,
-            message.text,
-            reply_parameters=reply,
-            reply_markup=markup,
-            link_preview_options=_no_preview(),
-        )
+        return await self._send_text(message.text, chat_id, reply, markup)
+
+    async def _send_text(self, text: str, chat_id: str, reply, markup) -> str:
+        """Over Telegram's limit: several messages, the first in reply, the buttons on the last
+        (whose id is returned: that is the message later edits change)."""
+        pieces = textfit.split(text, MAX_TEXT)
+        sent = None
+        for i, piece in enumerate(pieces):
+            sent = await self.bot.send_message(
+                chat_id,
+                piece,
+                reply_parameters=reply if i == 0 else None,
+                reply_markup=markup if i == len(pieces) - 1 else None,
+                link_preview_options=_no_preview(),
+            )
         return str(sent.message_id)
 
     async def _send_file(self, message: Outgoing, chat_id: str, reply, markup) -> str:
-        """The digest's chart (a photo) or spreadsheet (a document), the text as caption."""
+        """The digest's chart (a photo) or spreadsheet (a document), the text as caption; a text
+        too long for a caption goes first as messages of its own."""
         file = message.attachment
+        caption: str | None = message.text or None
+        if caption and textfit.units(caption) > MAX_CAPTION:
+            await self._send_text(caption, chat_id, reply, None)
+            caption, reply = None, None
         upload = InputFile(file.data, filename=file.filename)
         send = self.bot.send_photo if file.kind == "photo" else self.bot.send_document
         sent = await send(
             chat_id,
             upload,
-            caption=message.text[:1024] or None,
+            caption=caption,
             reply_parameters=reply,
             reply_markup=markup,
         )

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
+import httpx
 from telegram import BotCommand, Update
 from telegram.ext import (
     AIORateLimiter,
@@ -25,8 +27,10 @@ from telegram.request import HTTPXRequest
 from bot.app import Woodpecker
 from bot.chatqueue import ChatQueues
 from bot.settings import Settings
+from bot.telegram.inbox import RawUpdatesRequest, TelegramInbox, poll
 from bot.telegram.port import TelegramPort
 from bot.telegram.translate import PLATFORM, button_to_incoming, to_incoming
+from bot.telegram.webhook import WebhookServer
 from handlers.chats import migrate_chat
 from handlers.i18n import t
 
@@ -44,23 +48,30 @@ _ARRIVED: ContextVar[float | None] = ContextVar("telegram_arrived", default=None
 
 class PerChatProcessor(BaseUpdateProcessor):
     """PTB's updates into the shared per-chat queues (bot/chatqueue.py): PTB hands each update
-    over at once (max_concurrent_updates=1, so it creates no task of its own)."""
+    over at once (max_concurrent_updates=1, so it creates no task of its own). Each handled
+    update is marked done in the inbox (`on_done`)."""
 
     def __init__(self, max_chats: int = 256) -> None:
         super().__init__(1)
-        self._chats: ChatQueues[tuple[float, Awaitable[Any]]] = ChatQueues(
-            self._run, max_chats, discard=lambda item: item[1].close()
+        self._chats: ChatQueues[tuple[float, object, Awaitable[Any]]] = ChatQueues(
+            self._run, max_chats, discard=lambda item: item[2].close()
         )
+        self.on_done: Callable[[object], None] = lambda _update: None  # the inbox's mark
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = getattr(update, "effective_chat", None)
-        self._chats.put(chat.id if chat is not None else None, (time.monotonic(), coroutine))
+        key = chat.id if chat is not None else None
+        self._chats.put(key, (time.monotonic(), update, coroutine))
 
-    @staticmethod
-    async def _run(item: tuple[float, Awaitable[Any]]) -> None:
-        arrived, coroutine = item
+    async def _run(self, item: tuple[float, object, Awaitable[Any]]) -> None:
+        arrived, update, coroutine = item
         _ARRIVED.set(arrived)
-        await coroutine  # Application.process_update: errors go to its handlers
+        try:
+            await coroutine  # Application.process_update: errors go to its handlers
+        except Exception:
+            log.exception("update %s failed", getattr(update, "update_id", "?"))
+        # Done even when it failed: handled again it would fail again.
+        self.on_done(update)
 
     async def idle(self) -> None:
         """Until every handed-over update has been handled (stop, tests)."""
@@ -93,7 +104,9 @@ class BoundedRequest(HTTPXRequest):
             return await super().do_request(*args, **kwargs)
 
 
-def build_application(settings: Settings) -> Application:
+def build_application(
+    settings: Settings, updates_request: RawUpdatesRequest | None = None
+) -> Application:
     builder = (
         Application.builder()
         .token(settings.telegram_bot_token)
@@ -101,6 +114,8 @@ def build_application(settings: Settings) -> Application:
         .base_file_url(settings.telegram_file_url)
         .concurrent_updates(PerChatProcessor())
         .request(BoundedRequest(CONNECTIONS))
+        .get_updates_request(updates_request or RawUpdatesRequest())
+        .updater(None)  # our own polling and webhook commit to the inbox first (inbox.py)
     )
     if settings.telegram_rate_limit:
         # Telegram's own caps: ~30 messages/s overall, 20/min into one group; wait out 429s.
@@ -116,15 +131,24 @@ class TelegramBot:
 
     def __init__(self, settings: Settings, clock=None, core: Woodpecker | None = None) -> None:
         self.settings = settings
-        self.app = build_application(settings)
+        self.updates_request = RawUpdatesRequest()
+        self.app = build_application(settings, self.updates_request)
         self.port = TelegramPort(self.app.bot, on_migrated=self._migrated)
         self._owns_core = core is None
         if core is None:
             core = Woodpecker(settings, **({"clock": clock} if clock else {}))
         self.core = core
         core.attach(self.port)
-        self._stop = asyncio.Event()
+        self._stop = asyncio.Event()  # the outbox sender's, once everything handed over is handled
+        self._halt = asyncio.Event()  # the poller's
         self._sender: asyncio.Task | None = None
+        self._poller: asyncio.Task | None = None
+        self._webhook: WebhookServer | None = None
+        self.inbox = TelegramInbox(self.app, self.core.db, self.core.deps.clock)
+        if isinstance(self.app.update_processor, PerChatProcessor):
+            self.app.update_processor.on_done = self.inbox.done
+        # Photos are streamed and abandoned past the 20 MB cap (translate.download_capped).
+        self.downloads = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=16))
         self.app.add_handler(
             MessageHandler(
                 filters.UpdateType.MESSAGE & filters.StatusUpdate.MIGRATE, self._on_migrate
@@ -150,7 +174,7 @@ class TelegramBot:
     async def _on_message(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         """Anything a rider posts: the core decides whether it is a report, a command or chatter."""
         me = self.app.bot
-        msg = to_incoming(update.message, me, me.username, me.id)
+        msg = to_incoming(update.message, me, me.username, me.id, self.downloads)
         if msg is None:
             return
         msg.arrived = _ARRIVED.get()
@@ -169,9 +193,13 @@ class TelegramBot:
     async def _on_button(self, update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         """A secretary's button under a ticket: the ticket moves, the presser sees a short toast."""
         query = update.callback_query
-        msg = button_to_incoming(query)
-        answer = await self.core.handle_button(msg) if msg else None
-        await query.answer(answer or None)
+        answer: str | None = t("button.failed", self.settings.locale)
+        try:
+            msg = button_to_incoming(query)
+            answer = await self.core.handle_button(msg) if msg else None
+        finally:
+            # Answered whatever happened: an unanswered button spins on the presser's phone.
+            await query.answer(answer or None)
 
     async def _on_error(self, update: object, ctx: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=ctx.error)
@@ -195,33 +223,42 @@ class TelegramBot:
             )
         await self._set_commands()
         await self.app.start()
+        await self.inbox.start()  # what the last process recorded but did not finish, first
         s = self.settings
         if s.telegram_webhook_url:
-            await self.app.updater.start_webhook(
-                listen=s.telegram_webhook_listen,
-                port=s.telegram_webhook_port,
-                url_path=s.telegram_bot_token.split(":")[0],
-                webhook_url=s.telegram_webhook_url,
-                secret_token=s.telegram_webhook_secret,
+            self._webhook = WebhookServer(
+                self.inbox, s.telegram_bot_token.split(":")[0], s.telegram_webhook_secret
+            )
+            self._webhook.listen(s.telegram_webhook_port, s.telegram_webhook_listen)
+            await self.app.bot.set_webhook(
+                s.telegram_webhook_url,
                 allowed_updates=ALLOWED_UPDATES,
+                secret_token=s.telegram_webhook_secret,
             )
         else:
-            await self.app.updater.start_polling(
-                poll_interval=0, timeout=10, allowed_updates=ALLOWED_UPDATES
+            self._poller = asyncio.create_task(
+                poll(self.inbox, self._halt, ALLOWED_UPDATES, raw=self.updates_request)
             )
         if self._owns_core:
             self._sender = asyncio.create_task(self.core.sender.run(self._stop))
 
     async def stop(self) -> None:
-        if self.app.updater.running:
-            await self.app.updater.stop()
+        self._halt.set()
+        if self._webhook is not None:
+            await self._webhook.stop()
+        if self._poller is not None:
+            self._poller.cancel()  # a long poll in flight: what it fetched is not confirmed
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poller
         if self.app.running:
             await self.app.stop()
         if isinstance(self.app.update_processor, PerChatProcessor):
             await self.app.update_processor.idle()  # updates already handed over finish first
+        await self.inbox.stop()
         self._stop.set()
         if self._sender:
             await self._sender
         await self.app.shutdown()
+        await self.downloads.aclose()
         if self._owns_core:
             await self.core.close()

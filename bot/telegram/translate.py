@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import httpx
 from telegram import Bot, CallbackQuery, Message, MessageEntity
 from telegram.error import BadRequest
 
+from handlers.parsing import ticket_number
 from handlers.photos import MAX_BYTES, PhotoRejected
 from handlers.types import Capabilities, Incoming, Location, Photo, Sender
 
@@ -15,7 +17,22 @@ CAN = Capabilities(slash_commands=True, buttons=True, edits=True, captions=True)
 ANONYMOUS_ADMIN_ID = 1087968824  # GroupAnonymousBot: an admin posting as the group
 
 
-def _fetcher(bot: Bot, file_id: str):
+async def download_capped(client: httpx.AsyncClient, url: str, limit: int = MAX_BYTES) -> bytes:
+    """The file's bytes, read as they come and abandoned past `limit`: whatever size was
+    declared (or not), no more than the cap is ever held."""
+    async with client.stream("GET", url) as response:
+        response.raise_for_status()
+        if int(response.headers.get("content-length") or 0) > limit:
+            raise PhotoRejected("photo.too_big")
+        data = bytearray()
+        async for chunk in response.aiter_bytes():
+            data += chunk
+            if len(data) > limit:
+                raise PhotoRejected("photo.too_big")
+        return bytes(data)
+
+
+def _fetcher(bot: Bot, file_id: str, client: httpx.AsyncClient | None):
     async def fetch() -> bytes:
         try:
             file = await bot.get_file(file_id)
@@ -23,7 +40,12 @@ def _fetcher(bot: Bot, file_id: str):
             if "too big" in str(e).lower():
                 raise PhotoRejected("photo.too_big") from None
             raise
-        return bytes(await file.download_as_bytearray())
+        if file.file_size and file.file_size > MAX_BYTES:
+            raise PhotoRejected("photo.too_big")
+        if client is not None:
+            return await download_capped(client, file.file_path)
+        async with httpx.AsyncClient(timeout=60) as own:
+            return await download_capped(own, file.file_path)
 
     return fetch
 
@@ -70,8 +92,15 @@ def _mentions(message: Message, bot_username: str, bot_id: int) -> bool:
     return any(m.lstrip("@").lower() == bot_username.lower() for m in mentions)
 
 
-def to_incoming(message: Message, bot: Bot, bot_username: str, bot_id: int) -> Incoming | None:
-    """The neutral form of a Telegram message, or None when it is not for us at all."""
+def to_incoming(
+    message: Message,
+    bot: Bot,
+    bot_username: str,
+    bot_id: int,
+    downloads: httpx.AsyncClient | None = None,
+) -> Incoming | None:
+    """The neutral form of a Telegram message, or None when it is not for us at all.
+    `downloads`: the client photos are fetched with (a short-lived one per photo if None)."""
     sender = _sender(message)
     if sender is None:
         return None
@@ -84,7 +113,7 @@ def to_incoming(message: Message, bot: Bot, bot_username: str, bot_id: int) -> I
         best = message.photo[-1]  # sizes come smallest first
         photos.append(
             Photo(
-                fetch=_fetcher(bot, best.file_id),
+                fetch=_fetcher(bot, best.file_id, downloads),
                 unique_id=best.file_unique_id,
                 size=best.file_size,
             )
@@ -96,7 +125,7 @@ def to_incoming(message: Message, bot: Bot, bot_username: str, bot_id: int) -> I
         else:
             photos.append(
                 Photo(
-                    fetch=_fetcher(bot, doc.file_id),
+                    fetch=_fetcher(bot, doc.file_id, downloads),
                     unique_id=doc.file_unique_id,
                     size=doc.file_size,
                     as_file=True,
@@ -137,7 +166,7 @@ def button_to_incoming(query: CallbackQuery) -> Incoming | None:
     """A pressed inline button (`wp:ACTION:TICKET`) as a command from the presser."""
     kind, _, rest = (query.data or "").partition(":")
     action, _, number = rest.partition(":")
-    if kind != "wp" or not number.isdigit() or query.message is None:
+    if kind != "wp" or ticket_number(number) is None or query.message is None:
         return None
     user = query.from_user
     chat = query.message.chat

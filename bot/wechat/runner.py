@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 
@@ -19,6 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Woodpecker
 from bot.chatqueue import ChatQueues
+from bot.inbox import PlatformInbox
 from bot.settings import Settings
 from bot.wechat.port import WeChatPort
 from bot.wechat.sdk import (
@@ -29,9 +31,10 @@ from bot.wechat.sdk import (
     WechatyOptions,
     qr_terminal,
 )
-from bot.wechat.translate import to_incoming
+from bot.wechat.translate import PLATFORM, to_incoming
 from handlers.config import utc_now
 from handlers.types import Incoming
+from storage import inbox
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,7 @@ class WeChatBot:
             core = Woodpecker(settings, **({"clock": clock} if clock else {}))
         self.core = core
         core.attach(self.port)
+        self.inbox = PlatformInbox(self.core.db, PLATFORM, self.clock)
         self._stop = asyncio.Event()
         self._arrivals: asyncio.Queue[asyncio.Future] = asyncio.Queue()
         self._loads = asyncio.Semaphore(MAX_CONCURRENT_LOADS)
@@ -88,7 +92,30 @@ class WeChatBot:
         """Called synchronously in the order the puppet delivers: that order is kept per room."""
         self._pending += 1
         self._quiet.clear()
-        self._arrivals.put_nowait(asyncio.ensure_future(self._load(payload.message_id)))
+        self._arrivals.put_nowait(asyncio.ensure_future(self._arrive(payload.message_id)))
+
+    async def _arrive(self, message_id: str) -> Incoming | None:
+        """Record the arrival in the inbox first (the puppet will not deliver it again), then
+        load it. One already recorded is a second delivery: skipped."""
+        arrival = inbox.Arrival(message_id[:64], None, json.dumps({"message_id": message_id}))
+        if not await self.inbox.record([arrival]):
+            return None
+        incoming = await self._load(message_id)
+        if incoming is None:
+            self.inbox.done(message_id[:64])  # not for us: nothing to resume
+        return incoming
+
+    async def _resume(self, message_id: str) -> Incoming | None:
+        """A message recorded before a restart but never handled: load it again, if the puppet
+        still has it (it may not: then it is gone, and said so in the log)."""
+        try:
+            incoming = await self._load(message_id)
+        except Exception:
+            log.warning("WeChat message %s from before the restart is gone; dropped", message_id)
+            incoming = None
+        if incoming is None:
+            self.inbox.done(message_id[:64])
+        return incoming
 
     def _on_scan(self, payload) -> None:
         qrcode = getattr(payload, "qrcode", None)
@@ -147,6 +174,7 @@ class WeChatBot:
         except Exception:
             log.exception("message %s in %s failed", incoming.message_id, incoming.chat_id)
         finally:
+            self.inbox.done(incoming.message_id[:64])
             self._finished()
 
     async def settle(self) -> None:
@@ -186,6 +214,11 @@ class WeChatBot:
         puppet.on("login", self._on_login)
         puppet.on("logout", self._on_logout)
         puppet.on("error", self._on_error)
+        async for row in self.inbox.pending():  # before anything new, in their order
+            self._pending += 1
+            self._quiet.clear()
+            self._arrivals.put_nowait(asyncio.ensure_future(self._resume(row.update_key)))
+        self.inbox.start()
         self._tasks.append(asyncio.create_task(self._dispatch()))
         sender = self.core.sender.run(self._stop) if self._owns_core else self._stop.wait()
         self._tasks.append(asyncio.create_task(sender))
@@ -201,6 +234,7 @@ class WeChatBot:
         await self._rooms.idle()
         if sender is not None:
             await sender
+        await self.inbox.stop()
         for task in (dispatcher, *rest):
             if task is not None:
                 with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -174,6 +174,10 @@ class FakeTelegramAPI:
         self.sent: list[dict[str, Any]] = []
         self.deleted: list[tuple[int | str, int]] = []
         self.downloads: list[str] = []
+        self.served: dict[str, int] = {}  # bytes written of each streamed file
+        self._streams: dict[str, int] = {}  # file_path -> bytes to stream
+        self.delay = 0.0  # seconds each method call takes, half before and half after it acts
+        self._holds: dict[str, asyncio.Event] = {}  # method -> calls wait until it is set
 
         # update queue: entries [0, _handed) were handed out by the last getUpdates
         self._pending: deque[dict[str, Any]] = deque()
@@ -317,6 +321,20 @@ class FakeTelegramAPI:
         self._file_data[path] = data
         return dict(record)
 
+    def add_endless_file(self, file_id: str, size: int, file_unique_id: str | None = None) -> str:
+        """A file whose size nobody declares (getFile gives none), served as a stream of `size`
+        bytes that stops when the client hangs up. `served[path]` counts what was written."""
+        n = next(self._file_counter)
+        path = f"documents/stream_{n}"
+        self._files[file_id] = {
+            "file_id": file_id,
+            "file_unique_id": file_unique_id or f"uniq-{file_id}"[:32],
+            "file_path": path,
+        }
+        self._streams[path] = size
+        self.served[path] = 0
+        return path
+
     def fail_next(
         self,
         method: str,
@@ -335,6 +353,15 @@ class FakeTelegramAPI:
         self._failures.setdefault(method.lower(), deque()).append(
             [times, status, description, parameters]
         )
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of `method` wait (after being recorded) until the returned event is set."""
+        gate = self._holds[method.lower()] = asyncio.Event()
+        return gate
+
+    async def wait_for_call(self, method: str, n: int = 1, timeout: float = 5.0) -> None:
+        if not await self._state_signal.wait_for(lambda: len(self.calls(method)) >= n, timeout):
+            raise TimeoutError(f"expected {n} call(s) of {method} within {timeout}s")
 
     def set_admins(self, chat_id: int | str, user_ids: Iterable[int]) -> None:
         self._admins[chat_id] = list(user_ids)
@@ -418,8 +445,14 @@ class FakeTelegramAPI:
             return self._error(401, "Unauthorized")
         method = request.match_info["method"]
         params, filenames = await self._parse(request)
+        if self.delay:  # the way there; the way back is below
+            await asyncio.sleep(self.delay / 2)
         self.requests.append((method, params))
+        self._state_signal.notify()
         key = method.lower()
+        gate = self._holds.get(key)
+        if gate is not None:
+            await gate.wait()
         failure = self._pop_failure(key)
         if failure is not None:
             _, status, description, parameters = failure
@@ -431,17 +464,37 @@ class FakeTelegramAPI:
             result = await handler(params, filenames)
         except _ApiError as exc:
             return self._error(exc.status, exc.description, exc.parameters)
+        if self.delay:  # done here (a message is "sent"), the answer still on its way back
+            await asyncio.sleep(self.delay / 2)
         return self._json(200, {"ok": True, "result": result})
 
     async def _handle_download(self, request: web.Request) -> web.Response:
         if request.match_info["token"] != self.token:
             return self._error(401, "Unauthorized")
         path = request.match_info["path"]
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if path in self._streams:
+            return await self._stream(request, path)
         data = self._file_data.get(path)
         if data is None:
             return self._error(404, "Not Found")
         self.downloads.append(path)
         return web.Response(body=data, content_type="application/octet-stream")
+
+    async def _stream(self, request: web.Request, path: str) -> web.StreamResponse:
+        self.downloads.append(path)
+        response = web.StreamResponse()
+        response.content_type = "application/octet-stream"
+        await response.prepare(request)
+        chunk = b"\xff" * 65536
+        try:
+            while self.served[path] < self._streams[path]:
+                await response.write(chunk)
+                self.served[path] += len(chunk)
+        except (ConnectionError, RuntimeError):
+            pass  # the client stopped reading and hung up
+        return response
 
     # ------------------------------------------------------------------ helpers
 
@@ -714,7 +767,7 @@ class FakeTelegramAPI:
         record = self._files.get(str(params.get("file_id") or ""))
         if record is None:
             raise _ApiError(400, "Bad Request: invalid file_id")
-        if record["file_size"] > MAX_DOWNLOAD_SIZE:
+        if record.get("file_size", 0) > MAX_DOWNLOAD_SIZE:
             raise _ApiError(400, "Bad Request: file is too big")
         return dict(record)
 
