@@ -6,7 +6,7 @@ import asyncio
 import logging
 from datetime import datetime
 
-from handlers import cards, categories, recycled
+from handlers import cards, categories, prompts, recycled
 from handlers.deps import Deps
 from handlers.i18n import t
 from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto, process
@@ -151,6 +151,7 @@ async def _apply(
         # Photos just added (or already on this draft, when skipped as repeats) need no count.
         has_photo = bool(photos) or await repo.draft_photo_count(s, draft.id) > 0
         if has_photo and draft.lat is not None:
+            await prompts.drop(s, draft)  # the half came within the grace: no question needed
             ticket = await _open_ticket(s, msg, draft, chat.id, member.id, now, cfg.pair_window)
             await recycled.check(s, deps, ticket, now)
             card = Outgoing(
@@ -168,8 +169,15 @@ async def _apply(
         if draft.wants_report and not draft.asked and (has_photo or draft.lat is not None):
             draft.asked = True
             key = "intake.ask_location" if has_photo else "intake.ask_photo"
-            reply(t(key, locale, name=name, minutes=cfg.window_minutes), mention=True)
-            return True
+            question = Outgoing(
+                platform=msg.platform,
+                chat_id=msg.chat_id,
+                text=t(key, locale, name=name, minutes=cfg.window_minutes),
+                reply_to=msg.message_id,
+                mention_user_ids=[msg.sender.user_id],
+            )
+            await prompts.ask_later(s, draft, question, now, cfg.prompt_grace)
+            return False  # nothing said yet
         if msg.command == "report" and not has_photo and draft.lat is None:
             reply(t("intake.howto", locale, name=name, minutes=cfg.window_minutes), mention=True)
             return True
@@ -184,7 +192,7 @@ def _reset(draft: Draft, now: datetime, window) -> None:
     draft.started_at, draft.expires_at = now, now + window
     draft.lat = draft.lon = draft.address = draft.description = draft.album_id = None
     draft.wants_report = draft.asked = False
-    draft.ticket_id = None
+    draft.ticket_id = draft.prompt_outbox_id = None
 
 
 async def _add_photos(s, draft: Draft, photos, now: datetime, ticket_id: int | None = None) -> None:

@@ -34,28 +34,30 @@ def queue(
     now: datetime,
     card_of_ticket: int | None = None,
     push: bool = False,
-) -> None:
+    not_before: datetime | None = None,
+) -> Outbox:
     """Queue a message in the caller's transaction; `push`: the bot speaks unasked (quiet hours
-    hold it), not a reply. `to_outgoing` reads the row back for the sender."""
+    hold it), not a reply; `not_before`: not sent until then (a later transaction may still
+    delete the row). `to_outgoing` reads the row back for the sender."""
     file = message.attachment
-    session.add(
-        Outbox(
-            platform=message.platform,
-            chat_id=message.chat_id,
-            text=message.text,
-            reply_to=message.reply_to,
-            mention_ids=json.dumps(message.mention_user_ids),
-            buttons=json.dumps([[b.label, b.data] for b in message.buttons], ensure_ascii=False),
-            edit_message_id=message.edit_message_id,
-            card_of_ticket=card_of_ticket,
-            created_at=now,
-            not_before=now,
-            push=push,
-            file_kind=file.kind if file else None,
-            file_name=file.filename if file else None,
-            file_data=file.data if file else None,
-        )
+    row = Outbox(
+        platform=message.platform,
+        chat_id=message.chat_id,
+        text=message.text,
+        reply_to=message.reply_to,
+        mention_ids=json.dumps(message.mention_user_ids),
+        buttons=json.dumps([[b.label, b.data] for b in message.buttons], ensure_ascii=False),
+        edit_message_id=message.edit_message_id,
+        card_of_ticket=card_of_ticket,
+        created_at=now,
+        not_before=not_before or now,
+        push=push,
+        file_kind=file.kind if file else None,
+        file_name=file.filename if file else None,
+        file_data=file.data if file else None,
     )
+    session.add(row)
+    return row
 
 
 def to_outgoing(row: Outbox) -> Outgoing:

@@ -71,3 +71,12 @@ def test_env_example_lists_every_setting():
     example = Path(".env.example").read_text("utf-8")
     for name in Settings.model_fields:
         assert f"{name.upper()}=" in example, name
+
+
+def test_the_prompt_grace_must_end_inside_the_pair_window(monkeypatch):
+    monkeypatch.setenv("REPORT_PAIR_WINDOW_MINUTES", "1")
+    monkeypatch.setenv("PROMPT_GRACE_SECONDS", "60")
+    with pytest.raises(ValueError, match="PROMPT_GRACE_SECONDS"):
+        Settings(_env_file=None)
+    monkeypatch.setenv("PROMPT_GRACE_SECONDS", "45")
+    assert Settings(_env_file=None).core().prompt_grace.total_seconds() == 45
