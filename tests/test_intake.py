@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from handlers.photos import MAX_BYTES
 from storage.models import Draft, Outbox, Photo, ProcessedMessage
 from tests.conftest import after_grace, both_backends, photo_count, send, tickets
-from tests.images import jpeg, jpeg_with_gps, pixel_bomb, truncated_jpeg
+from tests.images import jpeg, jpeg_with_gps, pixel_bomb, scene, truncated_jpeg, with_metadata
 
 SPOT = (31.40512, 121.48931)
 
@@ -250,6 +251,40 @@ async def test_no_stored_copy_keeps_exif(bot, chat, laowang, settings):
         assert b"Exif" not in data and b"Xiaomi" not in data and b"Wang Jianguo" not in data
         with Image.open(io.BytesIO(data)) as img:
             assert dict(img.getexif()) == {}
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+async def test_a_small_photo_is_stored_as_it_came_less_all_its_metadata(
+    bot, chat, laowang, as_file
+):
+    original = with_metadata(jpeg_with_gps(31.2304, 121.4737, seed=5))
+    await send(bot, chat, laowang, photos=[original], photo_as_file=as_file)
+    async with bot.db.read() as s:
+        [photo] = (await s.execute(select(Photo))).scalars().all()
+    stored = bot.deps.media.resolve(photo.path).read_bytes()
+    for secret in (b"Exif", b"Xiaomi", b"Wang Jianguo", b"GPSLatitude", b"Youyi", b"TRAILER"):
+        assert secret not in stored
+    with Image.open(io.BytesIO(original)) as a, Image.open(io.BytesIO(stored)) as b:
+        assert a.size == b.size and a.tobytes() == b.tobytes()  # not one pixel re-encoded
+
+
+async def test_a_small_photo_taken_sideways_is_stored_upright(bot, chat, laowang):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turned a quarter
+    await send(bot, chat, laowang, photos=[jpeg(2, exif=exif)], photo_as_file=True)
+    async with bot.db.read() as s:
+        [photo] = (await s.execute(select(Photo))).scalars().all()
+    assert (photo.width, photo.height) == (480, 640)
+    with Image.open(bot.deps.media.resolve(photo.path)) as shown:
+        assert shown.size == (480, 640) and dict(shown.getexif()) == {}
+
+
+async def test_a_photo_cut_off_mid_picture_is_refused(bot, chat, laowang):
+    data = scene(4)
+    [said] = await send(bot, chat, laowang, photos=[data[: len(data) // 2]])
+    assert "图片打不开" in said.text
+    async with bot.db.read() as s:
+        assert (await s.execute(select(func.count()).select_from(Photo))).scalar_one() == 0
 
 
 async def test_a_large_photo_taken_sideways_is_stored_upright_and_shrunk(bot, chat, laowang):
