@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
 from handlers import cards, categories, prompts, recycled
 from handlers.deps import Deps
 from handlers.i18n import t
-from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto, process
+from handlers.imagework import process_photo
+from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto
 from handlers.types import Incoming, Outgoing
 from handlers.uow import Source, Work, perform
 from storage import repository as repo
@@ -64,7 +64,7 @@ async def _prepare_photos(
             except Exception:
                 log.exception("could not download photo %s", photo.unique_id)
                 raise PhotoRejected("photo.fetch_failed") from None
-            processed = await asyncio.to_thread(process, data, photo.as_file)
+            processed = await process_photo(data, photo.as_file)
         except PhotoRejected as e:
             rejection = rejection or e.key
             continue
@@ -122,15 +122,14 @@ async def _apply(
                     reply(t(rejection, locale, name=name), mention=True)
                 return rejection is not None
 
-        if not live or draft.ticket_id is not None:
+        fresh = not live or draft.ticket_id is not None  # nothing on it belongs to this report
+        if fresh:
             if not has_content and not rejection and msg.command != "report":
                 return False  # words with nothing to attach to
-            if draft.id is not None:
-                await repo.forget_draft_photos(s, draft.id)
+            if draft.id is not None and draft.ticket_id is None:
+                await repo.forget_draft_photos(s, draft.id)  # a half that expired unanswered
             _reset(draft, now, cfg.pair_window)
-            await s.flush()
 
-        await _add_photos(s, draft, photos, now)
         if photos and msg.album_id:
             draft.album_id = msg.album_id
         if msg.location:
@@ -147,13 +146,19 @@ async def _apply(
             draft.description = msg.text
         if msg.command == "report" or msg.mentions_bot or categories.looks_like_report(msg.text):
             draft.wants_report = True
+        await _add_photos(s, draft, photos, now, fresh=fresh)
 
-        # Photos just added (or already on this draft, when skipped as repeats) need no count.
-        has_photo = bool(photos) or await repo.draft_photo_count(s, draft.id) > 0
+        # Photos just added (or already on this draft, when skipped as repeats) need no lookup;
+        # a fresh draft has none. Otherwise one query: whether there are any, and their hashes.
+        hashes = None
+        if not photos and not fresh:
+            with s.no_autoflush:  # the draft's new fields go out once, with the ticket
+                hashes = await repo.draft_photo_hashes(s, draft.id)
+        has_photo = bool(photos) or bool(hashes)
         if has_photo and draft.lat is not None:
             await prompts.drop(s, draft)  # the half came within the grace: no question needed
             ticket = await _open_ticket(s, msg, draft, chat.id, member.id, now, cfg.pair_window)
-            await recycled.check(s, deps, ticket, now)
+            await recycled.check(s, deps, ticket, now, [h for h in hashes or () if h] or None)
             card = Outgoing(
                 platform=msg.platform,
                 chat_id=msg.chat_id,
@@ -195,12 +200,15 @@ def _reset(draft: Draft, now: datetime, window) -> None:
     draft.ticket_id = draft.prompt_outbox_id = None
 
 
-async def _add_photos(s, draft: Draft, photos, now: datetime, ticket_id: int | None = None) -> None:
+async def _add_photos(
+    s, draft: Draft, photos, now: datetime, ticket_id: int | None = None, fresh: bool = False
+) -> None:
+    """`fresh`: the draft was just (re)started, so it holds no photos to look up."""
     if not photos:
         return
     if draft.id is None:
         await s.flush()
-    seen = await repo.known_photo_ids(s, draft)
+    seen = set() if fresh else await repo.known_photo_ids(s, draft)
     for processed, path, thumb, unique_id in photos:
         if processed.sha256 in seen or (unique_id and unique_id in seen):
             continue  # the same picture twice in one report

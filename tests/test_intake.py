@@ -287,6 +287,19 @@ async def test_a_photo_cut_off_mid_picture_is_refused(bot, chat, laowang):
         assert (await s.execute(select(func.count()).select_from(Photo))).scalar_one() == 0
 
 
+async def test_a_report_still_lands_after_the_image_workers_died(bot, chat, laowang, xiaoli):
+    from handlers import imagework
+
+    await send(bot, chat, xiaoli, photos=[jpeg(1)])  # the worker processes are running
+    for worker in list(imagework._pool._processes.values()):
+        worker.kill()  # as a decoder crash would end one
+        worker.join()
+    await send(bot, chat, laowang, location=(31.41, 121.49))
+    [ack] = await send(bot, chat, laowang, photos=[jpeg(2)])
+    assert ack.text.startswith("已登记 #1")
+    assert await photo_count(bot, 1) == 1
+
+
 async def test_a_large_photo_taken_sideways_is_stored_upright_and_shrunk(bot, chat, laowang):
     from handlers.photos import DISPLAY_SIDE, THUMB_SIDE
 
