@@ -243,8 +243,9 @@ def reports(
 # --------------------------------------------------------------------------- the bots
 
 
-async def start_bare(api: FakeTelegramAPI, echo: bool, hits: list[float]) -> Application:
-    """A bare PTB Application: default builder settings, the same polling as Woodpecker."""
+async def start_bare(api: FakeTelegramAPI, hits: list[float]) -> Application:
+    """A bare, silent PTB Application: default builder settings, the same polling as
+    Woodpecker."""
     app = (
         Application.builder()
         .token(api.token)
@@ -256,10 +257,7 @@ async def start_bare(api: FakeTelegramAPI, echo: bool, hits: list[float]) -> App
     async def silent(update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
         hits.append(now())
 
-    async def reply(update: Update, _ctx: ContextTypes.DEFAULT_TYPE) -> None:
-        await update.message.reply_text(update.message.text)
-
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, reply if echo else silent))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, silent))
     await app.initialize()
     await app.start()
     await app.updater.start_polling(poll_interval=0, timeout=10)
@@ -309,17 +307,14 @@ async def push_all(api: FakeTelegramAPI, updates: list[dict]) -> float:
     return t0
 
 
-async def bare_run(echo: bool, n: int) -> Run:
+async def bare_run(n: int) -> Run:
     async with TimedAPI() as api:
         hits: list[float] = []
-        app = await start_bare(api, echo, hits)
+        app = await start_bare(api, hits)
         try:
-            updates = chatter_updates(n)
-            t0 = await push_all(api, updates)
-            times = api.sent_times if echo else hits
-            await wait_for(times, n)
-            label = "bare echo bot (reply_text)" if echo else "bare silent bot"
-            return Run(label, n, times, t0)
+            t0 = await push_all(api, chatter_updates(n))
+            await wait_for(hits, n)
+            return Run("bare silent bot", n, hits, t0)
         finally:
             await stop_bare(app)
 
@@ -513,7 +508,7 @@ async def main(args: argparse.Namespace) -> None:
     silents, chatters = [], []
     for _ in range(k):  # alternated, so a noisy neighbour hurts both sides alike
         settle()
-        silents.append(await bare_run(echo=False, n=n))
+        silents.append(await bare_run(n))
         print(silents[-1].line())
         settle()
         chatters.append(await woodpecker_chatter(n))
