@@ -12,11 +12,12 @@ import asyncio
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
 from handlers.photos import PhotoRejected, ProcessedPhoto, process
 
+WORKERS = os.cpu_count() or 1
 _pool: ProcessPoolExecutor | None = None
 _lock = threading.Lock()
 
@@ -29,7 +30,7 @@ def _executor() -> ProcessPoolExecutor:
             # fork server starts clean, with only the image code loaded, and forks the workers.
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["handlers.photos"])
-            _pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 1, mp_context=context)
+            _pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context)
         return _pool
 
 
@@ -54,3 +55,18 @@ async def process_photo(data: bytes, read_gps: bool) -> ProcessedPhoto:
             if attempt == 2:
                 raise PhotoRejected("photo.corrupt") from None
     raise AssertionError("unreachable")
+
+
+def _ready() -> None:
+    """A worker's first job: nothing, so that it exists."""
+
+
+def _start_workers() -> None:
+    pool = _executor()  # it starts a worker per job waiting, up to WORKERS
+    wait([pool.submit(_ready) for _ in range(WORKERS)])
+
+
+async def warm_up() -> None:
+    """Start the fork server and every worker now, not at the first photo: under load that
+    takes seconds, and the first reports after a restart would wait for it."""
+    await asyncio.to_thread(_start_workers)

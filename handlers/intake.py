@@ -34,14 +34,9 @@ async def on_message(msg: Incoming, deps: Deps) -> None:
 
         if await deps.db.run(awaiting_text, write=False) is None:
             return  # chatter: one lookup, no reply
-    elif msg.photos:
-
-        async def seen(s) -> bool:
-            return await repo.was_processed(s, msg.platform, msg.chat_id, msg.message_id)
-
-        if await deps.db.run(seen, write=False):
-            return  # redelivered: skip the download and image work
-    # (Without photos there is nothing to skip: `_apply`'s mark_processed stops a redelivery.)
+    # A redelivered message changes nothing: `_apply`'s transaction finds it processed. A photo
+    # redelivered (after a crash) is downloaded and processed once more for nothing; asking the
+    # database first would cost every photo a trip to it instead.
     good, rejection = await _prepare_photos(msg, deps)
     hints.note(key, now + deps.config.pair_window)  # before: the draft may live until then
     await _apply(msg, deps, now, good, rejection)

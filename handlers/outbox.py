@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -75,6 +76,11 @@ def to_outgoing(row: Outbox) -> Outgoing:
     )
 
 
+async def _mark_all(s, batch: list[tuple]) -> None:
+    for outbox_id, message_id, sent_at, card_of_ticket, _ in batch:
+        await repo.mark_sent(s, outbox_id, message_id, sent_at, card_of_ticket)
+
+
 # Given now, when the quiet hours end (None: not quiet now). See handlers/periods.quiet_until.
 QuietHours = Callable[[datetime], datetime | None]
 
@@ -95,6 +101,8 @@ class OutboxSender:
         self._wake = asyncio.Event()
         self._chats: dict[tuple[str, str], asyncio.Queue[Outbox]] = {}
         self._workers: set[asyncio.Task] = set()
+        self._marks: list[tuple[int, str, datetime, int | None, asyncio.Future]] = []
+        self._marker: asyncio.Task | None = None
         self.sent = 0
 
     def wake(self) -> None:
@@ -156,11 +164,30 @@ class OutboxSender:
             async with self.db.write() as s:
                 await repo.mark_failed(s, row.id, repr(e), retry)
             return
-        sent_at = self.clock()
-        await self.db.run(
-            lambda s: repo.mark_sent(s, row.id, message_id, sent_at, row.card_of_ticket)
-        )
+        await self._mark_sent(row, message_id, self.clock())
         self.sent += 1
+
+    async def _mark_sent(self, row: Outbox, message_id: str, sent_at: datetime) -> None:
+        """Record a send (before the chat's next message: a card's id must be known to edit it).
+        Sends that finish while a record is being written share the next transaction: under load
+        one trip to the database for a burst of messages, not one each."""
+        done = asyncio.get_running_loop().create_future()
+        self._marks.append((row.id, message_id, sent_at, row.card_of_ticket, done))
+        if self._marker is None or self._marker.done():
+            self._marker = asyncio.create_task(self._write_marks())
+        await done
+
+    async def _write_marks(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, []
+            try:
+                await self.db.run(functools.partial(_mark_all, batch=batch))
+                error = None
+            except Exception as e:  # each waiting send raises it, as its own write would have
+                error = e
+            for *_, done in batch:
+                if not done.done():
+                    done.set_exception(error) if error else done.set_result(None)
 
     async def idle(self) -> None:
         """Wait until every claimed row has been sent or rescheduled (tests, shutdown)."""

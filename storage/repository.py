@@ -48,17 +48,6 @@ async def mark_processed(
     )
 
 
-async def was_processed(
-    session: AsyncSession, platform: str, chat_id: str, message_id: str
-) -> bool:
-    stmt = select(ProcessedMessage.id).where(
-        ProcessedMessage.platform == platform,
-        ProcessedMessage.chat_id == chat_id,
-        ProcessedMessage.message_id == message_id,
-    )
-    return (await session.execute(stmt)).first() is not None
-
-
 async def upsert_chat(
     session: AsyncSession,
     platform: str,
