@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.settings import Settings
-from handlers import router
+from handlers import imagework, router
 from handlers.config import Clock, utc_now
 from handlers.deps import Deps
 from handlers.geo import grids
@@ -48,8 +48,10 @@ class Woodpecker:
         self.sender.ports[port.platform] = port
 
     async def migrate(self) -> None:
+        """Make the core ready to serve: the schema up to date, the image workers running."""
         await upgrade(self.settings.database_url)
         await grids.load_setting(self.deps, self.settings.grids_file)  # GRIDS_FILE, if changed
+        await imagework.warm_up()
 
     async def handle(self, msg: Incoming) -> str | None:
         return await router.handle(msg, self.deps, privacy_warning=self.privacy_warning)

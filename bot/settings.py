@@ -6,7 +6,7 @@ import logging
 from datetime import time, timedelta
 from typing import Annotated
 
-from pydantic import field_validator
+from pydantic import ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from handlers.config import CoreConfig
@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     locale: str = "zh_CN"
     report_pair_window_minutes: int = 10
     reports_per_hour: int = 20
+    prompt_grace_seconds: float = 30
     allowed_chats: Annotated[list[str], NoDecode] = []
     log_level: str = "INFO"
     admin_user_ids: Annotated[list[str], NoDecode] = []
@@ -132,6 +133,15 @@ class Settings(BaseSettings):
             raise ValueError("REPORTS_PER_HOUR must be 0 (no limit) or more")
         return value
 
+    @field_validator("prompt_grace_seconds")
+    @classmethod
+    def _grace(cls, value: float, info: ValidationInfo) -> float:
+        # The question must go out while the half it asks about can still be completed.
+        window = info.data.get("report_pair_window_minutes", 10) * 60
+        if not 0 <= value < window:
+            raise ValueError("PROMPT_GRACE_SECONDS must be at least 0 and under the pair window")
+        return value
+
     @field_validator("daily_status_time", "digest_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
@@ -184,6 +194,7 @@ class Settings(BaseSettings):
             locale=self.locale,
             pair_window=timedelta(minutes=self.report_pair_window_minutes),
             reports_per_hour=self.reports_per_hour,
+            prompt_grace=timedelta(seconds=self.prompt_grace_seconds),
             timezone=self.timezone,
             admin_ids=frozenset(self.admin_user_ids),
             allowed_chats=frozenset(self.allowed_chats),

@@ -19,6 +19,8 @@ class CoreConfig:
     locale: str = "zh_CN"
     pair_window: timedelta = timedelta(minutes=10)
     reports_per_hour: int = 20  # tickets one rider may open in an hour; 0: no limit
+    # How long the question for a report's missing half waits for that half (handlers/prompts.py).
+    prompt_grace: timedelta = timedelta(seconds=30)
     timezone: str = "Asia/Shanghai"
     # Operators: "123" or "telegram:123" (any platform / that platform only).
     admin_ids: frozenset[str] = frozenset()

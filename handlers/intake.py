@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
-from handlers import categories, limits, pairing, recycled
+from handlers import categories, limits, pairing, prompts, recycled
 from handlers.deps import Deps
 from handlers.geo import place
 from handlers.i18n import t
-from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto, process
+from handlers.imagework import process_photo
+from handlers.photos import MAX_BYTES, PhotoRejected, ProcessedPhoto
 from handlers.types import Incoming, Outgoing
 from handlers.uow import Source, Work, perform
 from storage import guards
@@ -36,14 +36,9 @@ async def on_message(msg: Incoming, deps: Deps) -> None:
 
         if await deps.db.run(awaiting_text, write=False) is None:
             return  # chatter: one lookup, no reply
-    elif msg.photos:
-
-        async def seen(s) -> bool:
-            return await repo.was_processed(s, msg.platform, msg.chat_id, msg.message_id)
-
-        if await deps.db.run(seen, write=False):
-            return  # redelivered: skip the download and image work
-    # (Without photos there is nothing to skip: `_apply`'s mark_processed stops a redelivery.)
+    # A redelivered message changes nothing: `_apply`'s transaction finds it processed. A photo
+    # redelivered (after a crash) is downloaded and processed once more for nothing; asking the
+    # database first would cost every photo a trip to it instead.
     good, rejection = await _prepare_photos(msg, deps)
     hints.note(key, now + deps.config.pair_window)  # before: the draft may live until then
     await _apply(msg, deps, now, good, rejection)
@@ -66,7 +61,7 @@ async def _prepare_photos(
             except Exception:
                 log.exception("could not download photo %s", photo.unique_id)
                 raise PhotoRejected("photo.fetch_failed") from None
-            processed = await asyncio.to_thread(process, data, photo.as_file)
+            processed = await process_photo(data, photo.as_file)
         except PhotoRejected as e:
             rejection = rejection or e.key
             continue
@@ -126,17 +121,18 @@ async def _apply(
 
         if live and draft.ticket_id is None and photos:
             # handlers/pairing.py: a half of another report is dropped, never glued on.
-            live = not await _another_report(s, draft, msg, photos, now)
+            if await _another_report(s, draft, msg, photos, now):
+                live = False
+                await prompts.drop(s, draft)  # its question asked about the dropped half
 
-        if not live or draft.ticket_id is not None:
+        fresh = not live or draft.ticket_id is not None  # nothing on it belongs to this report
+        if fresh:
             if not has_content and not rejection and msg.command != "report":
                 return False  # words with nothing to attach to
-            if draft.id is not None:
-                await repo.forget_draft_photos(s, draft.id)
+            if draft.id is not None and draft.ticket_id is None:
+                await repo.forget_draft_photos(s, draft.id)  # a half that expired unanswered
             _reset(draft, now, cfg.pair_window)
-            await s.flush()
 
-        await _add_photos(s, draft, photos, now)
         if photos and msg.album_id:
             draft.album_id = msg.album_id
         if msg.location:
@@ -153,16 +149,23 @@ async def _apply(
             draft.description = msg.text
         if msg.command == "report" or msg.mentions_bot or categories.looks_like_report(msg.text):
             draft.wants_report = True
+        await _add_photos(s, draft, photos, now, fresh=fresh)
 
-        # Photos just added (or already on this draft, when skipped as repeats) need no count.
-        has_photo = bool(photos) or await repo.draft_photo_count(s, draft.id) > 0
+        # Photos just added (or already on this draft, when skipped as repeats) need no lookup;
+        # a fresh draft has none. Otherwise one query: whether there are any, and their hashes.
+        hashes = None
+        if not photos and not fresh:
+            with s.no_autoflush:  # the draft's new fields go out once, with the ticket
+                hashes = await repo.draft_photo_hashes(s, draft.id)
+        has_photo = bool(photos) or bool(hashes)
         if has_photo and draft.lat is not None:
+            await prompts.drop(s, draft)  # the half came within the grace: no question needed
             if await limits.reports_exhausted(s, member.id, now, cfg.reports_per_hour):
                 return await _over_limit(s, draft, member.id, now, reply, locale, name, cfg)
             ticket = await _open_ticket(s, msg, draft, chat.id, member.id, now, cfg.pair_window)
             # Its grid, its group, a merge into an open ticket of the same problem (geo/place.py).
             queued = await place.on_new_ticket(s, deps, msg, ticket, now)
-            await recycled.check(s, deps, ticket, now)
+            await recycled.check(s, deps, ticket, now, [h for h in hashes or () if h] or None)
             for out, card_of in queued:
                 w.say(out, card_of=card_of)
             return True
@@ -172,8 +175,15 @@ async def _apply(
         if draft.wants_report and not draft.asked and (has_photo or draft.lat is not None):
             draft.asked = True
             key = "intake.ask_location" if has_photo else "intake.ask_photo"
-            reply(t(key, locale, name=name, minutes=cfg.window_minutes), mention=True)
-            return True
+            question = Outgoing(
+                platform=msg.platform,
+                chat_id=msg.chat_id,
+                text=t(key, locale, name=name, minutes=cfg.window_minutes),
+                reply_to=msg.message_id,
+                mention_user_ids=[msg.sender.user_id],
+            )
+            await prompts.ask_later(s, draft, question, now, cfg.prompt_grace)
+            return False  # nothing said yet
         if msg.command == "report" and not has_photo and draft.lat is None:
             reply(t("intake.howto", locale, name=name, minutes=cfg.window_minutes), mention=True)
             return True
@@ -229,15 +239,18 @@ def _reset(draft: Draft, now: datetime, window) -> None:
     draft.started_at, draft.expires_at = now, now + window
     draft.lat = draft.lon = draft.address = draft.description = draft.album_id = None
     draft.wants_report = draft.asked = False
-    draft.ticket_id = None
+    draft.ticket_id = draft.prompt_outbox_id = None
 
 
-async def _add_photos(s, draft: Draft, photos, now: datetime, ticket_id: int | None = None) -> None:
+async def _add_photos(
+    s, draft: Draft, photos, now: datetime, ticket_id: int | None = None, fresh: bool = False
+) -> None:
+    """`fresh`: the draft was just (re)started, so it holds no photos to look up."""
     if not photos:
         return
     if draft.id is None:
         await s.flush()
-    seen = await repo.known_photo_ids(s, draft)
+    seen = set() if fresh else await repo.known_photo_ids(s, draft)
     for processed, path, thumb, unique_id in photos:
         if processed.sha256 in seen or (unique_id and unique_id in seen):
             continue  # the same picture twice in one report

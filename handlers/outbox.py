@@ -45,30 +45,30 @@ def queue(
     now: datetime,
     card_of_ticket: int | None = None,
     push: bool = False,
-) -> None:
+    not_before: datetime | None = None,
+) -> Outbox:
     """Queue a message in the caller's transaction; `push`: the bot speaks unasked (quiet hours
-    hold it), not a reply. `to_outgoing` reads the row back for the sender."""
+    hold it), not a reply; `not_before`: not sent until then (a later transaction may still
+    delete the row). `to_outgoing` reads the row back for the sender."""
     file = message.attachment
-    session.add(
-        Outbox(
-            platform=message.platform,
-            chat_id=message.chat_id,
-            text=message.text,
-            reply_to=message.reply_to,
-            mention_ids=json.dumps(message.mention_user_ids),
-            buttons=json.dumps([[b.label, b.data] for b in message.buttons], ensure_ascii=False),
-            edit_message_id=message.edit_message_id,
-            card_of_ticket=card_of_ticket,
-            created_at=now,
-            not_before=now,
-            push=push,
-            file_kind=file.kind if file else None,
-            file_name=(MEDIA + file.media_path if file.media_path else file.filename)
-            if file
-            else None,
-            file_data=file.data if file and not file.media_path else None,
-        )
+    row = Outbox(
+        platform=message.platform,
+        chat_id=message.chat_id,
+        text=message.text,
+        reply_to=message.reply_to,
+        mention_ids=json.dumps(message.mention_user_ids),
+        buttons=json.dumps([[b.label, b.data] for b in message.buttons], ensure_ascii=False),
+        edit_message_id=message.edit_message_id,
+        card_of_ticket=card_of_ticket,
+        created_at=now,
+        not_before=not_before or now,
+        push=push,
+        file_kind=file.kind if file else None,
+        file_name=(MEDIA + file.media_path if file.media_path else file.filename) if file else None,
+        file_data=file.data if file and not file.media_path else None,
     )
+    session.add(row)
+    return row
 
 
 def to_outgoing(row: Outbox) -> Outgoing:
@@ -92,6 +92,11 @@ def _attachment(row: Outbox) -> Attachment | None:
         path = name[len(MEDIA) :]
         return Attachment(row.file_kind, path.rsplit("/", 1)[-1], b"", media_path=path)
     return Attachment(row.file_kind, name, row.file_data) if row.file_data is not None else None
+
+
+async def _mark_all(s, batch: list[tuple]) -> None:
+    for outbox_id, message_id, sent_at, card_of_ticket, _ in batch:
+        await repo.mark_sent(s, outbox_id, message_id, sent_at, card_of_ticket)
 
 
 # Given now, when the quiet hours end (None: not quiet now). See handlers/periods.quiet_until.

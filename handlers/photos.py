@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from handlers.geo.coords import plausible
+from handlers.jpeg_segments import without_metadata
 from handlers.phash import dhash
 from handlers.types import Location
 
@@ -66,9 +67,13 @@ def _gps_location(exif: Image.Exif) -> Location | None:
 
 
 def _shrunk(img: Image.Image, side: int) -> Image.Image:
-    copy = img.copy()
-    copy.thumbnail((side, side))
-    return copy
+    """A new picture at most `side` pixels wide and high (resized straight, not copied first)."""
+    w, h = img.size
+    scale = min(1.0, side / max(w, h))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    if size == img.size:
+        return img.copy()
+    return img.resize(size, Image.Resampling.BICUBIC, reducing_gap=2.0)
 
 
 def _jpeg(img: Image.Image, optimize: bool) -> bytes:
@@ -80,7 +85,8 @@ def _jpeg(img: Image.Image, optimize: bool) -> bytes:
 
 
 def process(data: bytes, read_gps: bool = True) -> ProcessedPhoto:
-    """Validate `data` and make the display copy and thumbnail. CPU-bound: run in a thread."""
+    """Validate `data` and make the display copy and thumbnail. CPU-bound: run it off the loop
+    (handlers/imagework.py)."""
     if len(data) > MAX_BYTES:
         raise PhotoRejected("photo.too_big")
     looks_like_image = data.startswith(_IMAGE_MAGIC)
@@ -96,24 +102,71 @@ def process(data: bytes, read_gps: bool = True) -> ProcessedPhoto:
             raise PhotoRejected("photo.too_many_pixels")
         try:
             exif = img.getexif()
-            if exif.get(ExifTags.Base.Orientation) in (5, 6, 7, 8):  # shown turned a quarter
+            turn = exif.get(ExifTags.Base.Orientation)
+            gps = _gps_location(exif) if read_gps else None
+        except Exception:
+            raise PhotoRejected("photo.corrupt") from None
+        if _kept_as_is(img, turn):
+            done = _thumbnail_only(data, width, height, gps)
+            if done is not None:
+                return done
+        try:
+            if turn in (5, 6, 7, 8):  # shown turned a quarter
                 width, height = height, width
             # A very large JPEG (a 48-megapixel phone file) is decoded straight at a reduced
             # scale (1/2, 1/4…) that still covers the display copy, not in full.
             img.draft("RGB", (DISPLAY_SIDE, DISPLAY_SIDE))
             img.load()
-            gps = _gps_location(exif) if read_gps else None
-            upright = ImageOps.exif_transpose(img).convert("RGB")
+            # Each copy of a 12-megapixel picture costs as much as a small photo's whole work:
+            # shrink in place, and make the thumbnail straight from the display copy.
+            display = ImageOps.exif_transpose(img) if turn not in (None, 1) else img
+            if display.mode != "RGB":
+                display = display.convert("RGB")
+            display.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE))
+            thumb = _shrunk(display, THUMB_SIDE)
+            display_jpeg = _jpeg(display, optimize=False)
         except Exception:
             raise PhotoRejected("photo.corrupt") from None
-    display = _shrunk(upright, DISPLAY_SIDE)
-    thumb = _shrunk(display, THUMB_SIDE)
     return ProcessedPhoto(
         sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data),
         width=width,
         height=height,
-        display_jpeg=_jpeg(display, optimize=False),
+        display_jpeg=display_jpeg,
+        thumb_jpeg=_jpeg(thumb, optimize=True),
+        gps=gps,
+        phash=dhash(thumb),
+    )
+
+
+def _kept_as_is(img: Image.Image, turn: object) -> bool:
+    """A JPEG already small enough and upright (every compressed photo a chat app sends) is
+    shown as it came, less its metadata, instead of decoded and re-encoded."""
+    small = max(img.size) <= DISPLAY_SIDE and turn in (None, 1)
+    return small and img.format == "JPEG" and img.mode in ("RGB", "L")
+
+
+def _thumbnail_only(data: bytes, width: int, height: int, gps) -> ProcessedPhoto | None:
+    """The display copy is `data` without its metadata segments. What is stored is what gets
+    decoded here (straight at the thumbnail's scale, a fraction of a full decode): None when
+    that fails, and the caller decodes the file in full, refusing it if it is broken."""
+    display = without_metadata(data)
+    if display is None:
+        return None
+    try:
+        with Image.open(io.BytesIO(display)) as img:
+            side = max(width, height)
+            img.draft("RGB", (-(-width * THUMB_SIDE // side), -(-height * THUMB_SIDE // side)))
+            img.load()
+            thumb = _shrunk(img.convert("RGB"), THUMB_SIDE)
+    except Exception:
+        return None
+    return ProcessedPhoto(
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+        width=width,
+        height=height,
+        display_jpeg=display,
         thumb_jpeg=_jpeg(thumb, optimize=True),
         gps=gps,
         phash=dhash(thumb),

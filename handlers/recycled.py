@@ -17,11 +17,14 @@ from storage import ledger
 from storage.models import Member, Ticket
 
 
-async def check(s, deps: Deps, ticket: Ticket, now: datetime) -> None:
-    """Flag the ticket when one of its photos is a near-copy of a photo on an earlier ticket."""
+async def check(
+    s, deps: Deps, ticket: Ticket, now: datetime, hashes: list[str] | None = None
+) -> None:
+    """Flag the ticket when one of its photos is a near-copy of a photo on an earlier ticket.
+    `hashes`: its photos' hashes, when the caller already read them."""
     if ticket.recycled_of is not None:
         return
-    mine = await ledger.photo_hashes(s, ticket.id)
+    mine = hashes if hashes is not None else await ledger.photo_hashes(s, ticket.id)
     if not mine:
         return
     earlier = next(

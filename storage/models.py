@@ -153,6 +153,9 @@ class Draft(SQLModel, table=True):
     wants_report: bool = False  # looks like a report: keyword, @bot or /report
     asked: bool = False  # we already asked for the missing half
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    # That question, queued to go out after a grace (handlers/prompts.py): the transaction that
+    # completes the report deletes it unsent. No foreign key: an outbox row may be gone.
+    prompt_outbox_id: int | None = None
 
 
 # Slices of a photo's 16-hex-digit dHash. Two hashes at most 4 bits apart (handlers.phash.NEAR)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,6 +51,7 @@ async def mark_processed(
 async def was_processed(
     session: AsyncSession, platform: str, chat_id: str, message_id: str
 ) -> bool:
+    """Whether this platform message was handled (a look before costly work, not a claim)."""
     stmt = select(ProcessedMessage.id).where(
         ProcessedMessage.platform == platform,
         ProcessedMessage.chat_id == chat_id,
@@ -143,13 +144,10 @@ async def draft_awaiting_text(
     return (await session.execute(stmt)).scalar()
 
 
-async def draft_photo_count(session: AsyncSession, draft_id: int) -> int:
-    stmt = (
-        select(func.count())
-        .select_from(Photo)
-        .where(Photo.draft_id == draft_id, Photo.ticket_id.is_(None))
-    )
-    return (await session.execute(stmt)).scalar_one()
+async def draft_photo_hashes(session: AsyncSession, draft_id: int) -> list[str | None]:
+    """The perceptual hash of each photo waiting on this draft (one entry per photo)."""
+    stmt = select(Photo.phash).where(Photo.draft_id == draft_id, Photo.ticket_id.is_(None))
+    return list((await session.execute(stmt)).scalars())
 
 
 async def known_photo_ids(session: AsyncSession, draft: Draft) -> set[str]:

@@ -93,6 +93,14 @@ async def send(bot: Woodpecker, chat: LocalChat, user: Sender, **kw) -> list:
     return chat.pop()
 
 
+async def after_grace(bot: Woodpecker, chat: LocalChat, clock: FakeClock) -> list:
+    """Let the wait for a report's other half run out (PROMPT_GRACE_SECONDS, 30 by default),
+    send what is due by then, return what the bot said."""
+    clock.advance(seconds=bot.deps.config.prompt_grace.total_seconds())
+    await bot.flush()
+    return chat.pop()
+
+
 async def tickets(bot: Woodpecker) -> list[Ticket]:
     async with bot.db.read() as s:
         return list((await s.execute(select(Ticket).order_by(Ticket.id))).scalars())

@@ -62,3 +62,19 @@ def scene(seed: int, size: tuple[int, int] = (640, 480), quality: int = 85) -> b
     out = io.BytesIO()
     img.save(out, "JPEG", quality=quality)
     return out.getvalue()
+
+
+def with_metadata(data: bytes) -> bytes:
+    """`data` as a phone or an editor may leave it: XMP with a position, an IPTC caption naming
+    the photographer, a comment, and a trailer after the end of the picture."""
+
+    def segment(marker: int, body: bytes) -> bytes:
+        return bytes([0xFF, marker]) + (len(body) + 2).to_bytes(2, "big") + body
+
+    xmp = b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta><exif:GPSLatitude>31,24.3N</x:xmpmeta>"
+    extra = (
+        segment(0xE1, xmp)
+        + segment(0xED, b"Photoshop 3.0\x00IPTC by Wang Jianguo")
+        + segment(0xFE, b"shot at Youyi Road 12")
+    )
+    return data[:2] + extra + data[2:] + b"SAMSUNG-TRAILER Wang Jianguo 13800138000"

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from handlers.photos import MAX_BYTES
 from storage.models import Draft, Outbox, Photo, ProcessedMessage
-from tests.conftest import both_backends, photo_count, send, tickets
-from tests.images import jpeg, jpeg_with_gps, pixel_bomb, truncated_jpeg
+from tests.conftest import after_grace, both_backends, photo_count, send, tickets
+from tests.images import jpeg, jpeg_with_gps, pixel_bomb, scene, truncated_jpeg, with_metadata
 
 SPOT = (31.40512, 121.48931)
 
 
 @both_backends
-async def test_photo_then_location_makes_one_ticket(bot, chat, laowang):
-    assert (
-        await send(bot, chat, laowang, photos=[jpeg()], text="井盖坏了") != []
-    )  # asks for location
+async def test_photo_then_location_makes_one_ticket(bot, chat, laowang, clock):
+    assert await send(bot, chat, laowang, photos=[jpeg()], text="井盖坏了") == []  # waits
+    clock.advance(seconds=5)
     said = await send(bot, chat, laowang, location=SPOT, message_id="loc-1")
     [ticket] = await tickets(bot)
     assert (ticket.lat, ticket.lon, ticket.category) == (*SPOT, "井盖损坏")
@@ -28,6 +28,7 @@ async def test_photo_then_location_makes_one_ticket(bot, chat, laowang):
     assert ack.text.startswith(f"已登记 #{ticket.id} 井盖损坏 — 谢谢！")
     assert "uri.amap.com/marker?position=121.489310,31.405120" in ack.text
     assert ack.reply_to == "loc-1"
+    assert await after_grace(bot, chat, clock) == []  # the location came: nothing is asked
 
 
 @both_backends
@@ -40,10 +41,11 @@ async def test_location_then_photo_makes_one_ticket(bot, chat, laowang):
 
 
 @both_backends
-async def test_album_then_location_is_one_ticket_with_every_photo(bot, chat, laowang):
+async def test_album_then_a_late_location_is_one_ticket_with_every_photo(bot, chat, laowang, clock):
     said = []
     for i, caption in enumerate([None, "路面塌陷了", None]):
         said += await send(bot, chat, laowang, photos=[jpeg(i)], text=caption, album_id="alb-1")
+    said += await after_grace(bot, chat, clock)
     said += await send(bot, chat, laowang, location=SPOT)
     [ticket] = await tickets(bot)
     assert await photo_count(bot, ticket.id) == 3
@@ -159,23 +161,72 @@ async def test_lunch_photo_and_im_here_location_are_held_silently(bot, chat, lao
     assert await tickets(bot) == []
 
 
-async def test_a_report_like_half_asks_for_the_other_half_once(bot, chat, laowang):
-    [ask] = await send(bot, chat, laowang, photos=[jpeg()], text="这里积水很深")
+async def test_a_report_like_half_asks_for_the_other_half_once_after_the_grace(
+    bot, chat, laowang, clock
+):
+    assert await send(bot, chat, laowang, photos=[jpeg()], text="这里积水很深") == []
+    clock.advance(seconds=29)
+    await bot.flush()
+    assert chat.pop() == []  # not yet: the location may be on its way
+    clock.advance(seconds=1)
+    await bot.flush()
+    [ask] = chat.pop()
     assert ask.text == "老王，照片收到 📷 请在 10 分钟内再发一个位置（📎→位置）。"
+    assert ask.mentions == [laowang.user_id]
     assert await send(bot, chat, laowang, photos=[jpeg(1)], text="积水越来越深") == []
+    assert await after_grace(bot, chat, clock) == []
 
 
-async def test_report_command_alone_explains_the_two_steps(bot, chat, laowang):
+@both_backends
+async def test_location_then_photo_within_the_grace_costs_one_message(bot, chat, laowang, clock):
+    assert await send(bot, chat, laowang, location=SPOT) == []
+    assert await send(bot, chat, laowang, text="井盖坏了") == []  # a report: the question waits
+    assert await _unsent(bot) == 1
+    clock.advance(seconds=20)
+    [ack] = await send(bot, chat, laowang, photos=[jpeg()])
+    assert ack.text.startswith("已登记 #1")
+    assert await _unsent(bot) == 0  # the photo came in time: the question is gone
+    assert await after_grace(bot, chat, clock) == []
+
+
+async def _unsent(bot) -> int:
+    async with bot.db.read() as s:
+        unsent = select(func.count()).select_from(Outbox).where(Outbox.sent_at.is_(None))
+        return (await s.execute(unsent)).scalar_one()
+
+
+async def test_with_no_grace_the_question_goes_out_at_once(tmp_path, chat, clock, laowang):
+    from bot.app import Woodpecker
+    from bot.settings import Settings
+
+    settings = Settings(
+        _env_file=None,
+        database_url=f"sqlite:///{tmp_path / 'wp.db'}",
+        media_dir=str(tmp_path / "media"),
+        prompt_grace_seconds=0,
+    )
+    bot = Woodpecker(settings, [chat], clock=clock)
+    await bot.migrate()
+    try:
+        [ask] = await send(bot, chat, laowang, photos=[jpeg()], text="这里积水很深")
+        assert "再发一个位置" in ask.text
+    finally:
+        await bot.close()
+
+
+async def test_report_command_alone_explains_the_two_steps(bot, chat, laowang, clock):
     [howto] = await send(bot, chat, laowang, command="report")
     assert "随手拍两步" in howto.text
-    [ask] = await send(bot, chat, laowang, location=SPOT)
+    assert await send(bot, chat, laowang, location=SPOT) == []
+    [ask] = await after_grace(bot, chat, clock)
     assert "请在 10 分钟内再拍一张照片" in ask.text
 
 
 @both_backends
-async def test_text_right_after_is_the_description(bot, chat, laowang, xiaoli):
+async def test_text_right_after_is_the_description(bot, chat, laowang, xiaoli, clock):
     await send(bot, chat, laowang, photos=[jpeg()])
-    [ask] = await send(bot, chat, laowang, text="树枝断了挂在电线上")
+    await send(bot, chat, laowang, text="树枝断了挂在电线上")
+    [ask] = await after_grace(bot, chat, clock)
     assert "再发一个位置" in ask.text  # the words make the half look like a report
     await send(bot, chat, laowang, location=SPOT)
     # A text after the ticket, with no description yet, fills it in too.
@@ -200,6 +251,53 @@ async def test_no_stored_copy_keeps_exif(bot, chat, laowang, settings):
         assert b"Exif" not in data and b"Xiaomi" not in data and b"Wang Jianguo" not in data
         with Image.open(io.BytesIO(data)) as img:
             assert dict(img.getexif()) == {}
+
+
+@pytest.mark.parametrize("as_file", [False, True])
+async def test_a_small_photo_is_stored_as_it_came_less_all_its_metadata(
+    bot, chat, laowang, as_file
+):
+    original = with_metadata(jpeg_with_gps(31.2304, 121.4737, seed=5))
+    await send(bot, chat, laowang, photos=[original], photo_as_file=as_file)
+    async with bot.db.read() as s:
+        [photo] = (await s.execute(select(Photo))).scalars().all()
+    stored = bot.deps.media.resolve(photo.path).read_bytes()
+    for secret in (b"Exif", b"Xiaomi", b"Wang Jianguo", b"GPSLatitude", b"Youyi", b"TRAILER"):
+        assert secret not in stored
+    with Image.open(io.BytesIO(original)) as a, Image.open(io.BytesIO(stored)) as b:
+        assert a.size == b.size and a.tobytes() == b.tobytes()  # not one pixel re-encoded
+
+
+async def test_a_small_photo_taken_sideways_is_stored_upright(bot, chat, laowang):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: turned a quarter
+    await send(bot, chat, laowang, photos=[jpeg(2, exif=exif)], photo_as_file=True)
+    async with bot.db.read() as s:
+        [photo] = (await s.execute(select(Photo))).scalars().all()
+    assert (photo.width, photo.height) == (480, 640)
+    with Image.open(bot.deps.media.resolve(photo.path)) as shown:
+        assert shown.size == (480, 640) and dict(shown.getexif()) == {}
+
+
+async def test_a_photo_cut_off_mid_picture_is_refused(bot, chat, laowang):
+    data = scene(4)
+    [said] = await send(bot, chat, laowang, photos=[data[: len(data) // 2]])
+    assert "图片打不开" in said.text
+    async with bot.db.read() as s:
+        assert (await s.execute(select(func.count()).select_from(Photo))).scalar_one() == 0
+
+
+async def test_a_report_still_lands_after_the_image_workers_died(bot, chat, laowang, xiaoli):
+    from handlers import imagework
+
+    await send(bot, chat, xiaoli, photos=[jpeg(1)])  # the worker processes are running
+    for worker in list(imagework._pool._processes.values()):
+        worker.kill()  # as a decoder crash would end one
+        worker.join()
+    await send(bot, chat, laowang, location=(31.41, 121.49))
+    [ack] = await send(bot, chat, laowang, photos=[jpeg(2)])
+    assert ack.text.startswith("已登记 #1")
+    assert await photo_count(bot, 1) == 1
 
 
 async def test_a_large_photo_taken_sideways_is_stored_upright_and_shrunk(bot, chat, laowang):

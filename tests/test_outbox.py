@@ -84,3 +84,23 @@ async def test_the_ticket_remembers_its_message_in_the_group(bot, chat, laowang)
     [ack] = await send(bot, chat, laowang, photos=[jpeg()])
     [ticket] = await tickets(bot)
     assert ticket.card_message_id == ack.message_id
+
+
+@both_backends
+async def test_cards_sent_together_in_many_groups_are_each_recorded(bot, chat, laowang):
+    from tests.conftest import tickets
+
+    groups = [LocalChat(chat_id=f"group-{i}") for i in range(4)]
+    for i, group in enumerate(groups):  # answered through the bot's one local port
+        await bot.handle(group.message(laowang, location=SPOT))
+        await bot.handle(group.message(laowang, photos=[jpeg(i)]))
+    await bot.flush()  # four chats send at once; their records share transactions
+    cards = {said.chat_id: said.message_id for said in chat.pop()}
+    assert len(cards) == 4
+    for ticket in await tickets(bot):
+        async with bot.db.read() as s:
+            group = (
+                await s.execute(select(Outbox.chat_id).where(Outbox.card_of_ticket == ticket.id))
+            ).scalar()
+        assert ticket.card_message_id == cards[group]
+    assert all(row.sent_at is not None for row in await _outbox(bot))

@@ -64,17 +64,56 @@ def add_photo(api: FakeTelegramAPI, file_id: str, data: bytes | None = None) -> 
     api.add_file(file_id, data or jpeg(hash(file_id) % 200), file_unique_id=f"u-{file_id}")
 
 
-async def test_photo_then_location_is_acknowledged_in_thread(api, tg):
+async def test_photo_then_location_is_one_message_acknowledged_in_thread(api, tg, clock):
     add_photo(api, "ph1")
     api.push_update(tu.photo(LAOWANG, "ph1", caption="井盖坏了"))
     api.push_update(tu.location(LAOWANG, *SPOT, message_id=4242))
-    [ask, ack] = await settle(api)
-    assert "再发一个位置" in ask["text"]
+    [ack] = await settle(api)
     assert ack["text"].startswith("已登记 #1 井盖损坏 — 谢谢！")
     assert ack["reply_to_message_id"] == 4242
     assert ack["chat_id"] in (GROUP_ID, int(GROUP_ID))
     [ticket] = await tickets(tg.core)
     assert (ticket.lat, ticket.lon) == SPOT and ticket.card_message_id == str(ack["message_id"])
+    clock.advance(minutes=1)  # past the grace: the sender (woken by /help) has nothing to ask
+    assert await settle(api) == [ack]
+
+
+async def test_a_lone_report_photo_is_asked_for_its_location_after_the_grace_not_before(
+    api, tg, clock
+):
+    add_photo(api, "ph7")
+    api.push_update(tu.photo(LAOWANG, "ph7", caption="这里积水很深", message_id=777))
+    assert await settle(api) == []
+    clock.advance(seconds=29)
+    assert await settle(api) == []  # the sender ran at +29 s (it answered /help) and held it
+    clock.advance(seconds=1)
+    tg.core.sender.wake()
+    await api.wait_for_sent(len(api.sent) + 1)
+    [ask] = replies(api)[-1:]
+    assert ask["text"] == "老王，照片收到 📷 请在 10 分钟内再发一个位置（📎→位置）。"
+    assert ask["reply_to_message_id"] == 777
+    api.push_update(tu.location(LAOWANG, *SPOT))
+    [_, ack] = await settle(api)
+    assert ack["text"].startswith("已登记 #1 道路积水")
+
+
+async def test_a_restart_during_the_grace_still_asks_once(api, tmp_path, clock):
+    bot = await _start(api, tmp_path, clock)
+    try:
+        add_photo(api, "ph8")
+        api.push_update(tu.photo(LAOWANG, "ph8", caption="井盖坏了"))
+        assert await settle(api) == []
+    finally:
+        await bot.stop()
+    clock.advance(seconds=31)
+    bot = await _start(api, tmp_path, clock)  # its sender's first look finds the question due
+    try:
+        await api.wait_for_sent(len(api.sent) + 1)
+        clock.advance(minutes=5)
+        [ask] = await settle(api)
+        assert ask["text"].startswith("老王，照片收到 📷")
+    finally:
+        await bot.stop()
 
 
 async def test_location_then_photo(api, tg):

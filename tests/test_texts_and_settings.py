@@ -80,3 +80,12 @@ def test_the_readme_lists_every_setting_and_explains_webhook_mode():
     for name in Settings.model_fields:
         assert f"`{name.upper()}`" in table, name
     assert "### Telegram: polling or webhook" in readme
+
+
+def test_the_prompt_grace_must_end_inside_the_pair_window(monkeypatch):
+    monkeypatch.setenv("REPORT_PAIR_WINDOW_MINUTES", "1")
+    monkeypatch.setenv("PROMPT_GRACE_SECONDS", "60")
+    with pytest.raises(ValueError, match="PROMPT_GRACE_SECONDS"):
+        Settings(_env_file=None)
+    monkeypatch.setenv("PROMPT_GRACE_SECONDS", "45")
+    assert Settings(_env_file=None).core().prompt_grace.total_seconds() == 45
