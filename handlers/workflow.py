@@ -30,7 +30,9 @@ RULES: dict[str, Rule] = {
     "escalate": Rule((DISPATCHED,), None, (SECRETARY, SYSTEM)),
     "resolve": Rule((NEW, ACCEPTED, DISPATCHED), RESOLVED, (SECRETARY,)),
     "reject": Rule((NEW, ACCEPTED, DISPATCHED), REJECTED, (SECRETARY,)),
-    "dup": Rule((NEW, ACCEPTED, DISPATCHED), DUPLICATE, (SECRETARY,)),
+    # The bot merges a new report into an open ticket of the same problem (handlers/geo/merge.py).
+    "dup": Rule((NEW, ACCEPTED, DISPATCHED), DUPLICATE, (SECRETARY, SYSTEM)),
+    "split": Rule((DUPLICATE,), NEW, (SECRETARY,)),  # a wrong merge undone
     "reopen": Rule((RESOLVED,), ACCEPTED, (SECRETARY, REPORTER)),
     "close": Rule((RESOLVED,), CLOSED, (SECRETARY, REPORTER, SYSTEM)),
 }
@@ -129,6 +131,8 @@ def apply(
         ticket.note, ticket.closed_at = note, now
     elif action == "dup":
         ticket.duplicate_of, ticket.closed_at = target, now
+    elif action == "split":
+        ticket.duplicate_of, ticket.closed_at = None, None
     elif action == "reopen":
         ticket.resolved_at, ticket.note = None, note
     elif action == "close":

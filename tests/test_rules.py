@@ -131,3 +131,14 @@ def test_usage_hints_use_slash_commands_only_where_the_platform_has_them():
     assert spoken("accept", WECHAT) == "受理"
     assert spoken("confirm", WECHAT) == "核销"
     assert spoken("redeem", WECHAT) == "兑换"
+
+
+def test_the_bot_merges_a_report_into_its_problem_and_a_secretary_splits_it_back():
+    t = ticket()
+    _, event = workflow.apply(t, "dup", {workflow.SYSTEM}, now=NOW, actor_pk=None, target=3)
+    assert (t.status, t.duplicate_of, event.action, event.actor_pk) == ("duplicate", 3, "dup", None)
+    decision, _ = workflow.apply(t, "split", {workflow.REPORTER}, now=NOW, actor_pk=5)
+    assert decision.refusal == "workflow.not_allowed" and t.status == workflow.DUPLICATE
+    _, event = workflow.apply(t, "split", {workflow.SECRETARY}, now=NOW, actor_pk=9, note="#3")
+    assert (t.status, t.duplicate_of, t.closed_at) == (workflow.NEW, None, None)
+    assert (event.from_status, event.to_status, event.note) == ("duplicate", "new", "#3")

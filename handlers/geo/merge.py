@@ -23,7 +23,7 @@ from handlers.uow import Source, Work, perform
 from storage import geo as store
 from storage import ledger
 from storage import repository as repo
-from storage.models import Chat, Member, Ticket, TicketEvent
+from storage.models import Chat, Member, Ticket
 
 # An Outgoing and the ticket whose card it is (None: not a card), as the outbox queues them.
 Queued = tuple[Outgoing, int | None]
@@ -50,21 +50,11 @@ async def find_match(s, deps: Deps, ticket: Ticket, now: datetime) -> Ticket | N
 async def merge_into(s, deps: Deps, ticket: Ticket, original: Ticket, now: datetime) -> int:
     """Record the new report as a 重复 of `original`; returns which report of it this is."""
     original = await repo.ticket_for_update(s, original.id)
-    from_status = ticket.status
-    ticket.status, ticket.duplicate_of = workflow.DUPLICATE, original.id
-    ticket.closed_at = ticket.updated_at = now
     note = t("merge.auto_note", deps.config.locale, number=original.id)
-    s.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            action="dup",
-            from_status=from_status,
-            to_status=ticket.status,
-            actor_pk=None,  # the bot itself
-            note=note,
-            at=now,
-        )
-    )
+    _, event = workflow.apply(
+        ticket, "dup", {workflow.SYSTEM}, now=now, actor_pk=None, note=note, target=original.id
+    )  # the one transition, as the bot; its messages are the merge's own (announce_merge)
+    s.add(event)
     await s.flush()
     reports, riders = await store.report_counts(s, original.id)
     original.reporters = riders
@@ -183,20 +173,16 @@ async def _split(w: Work, number: int) -> None:
     if authority.SECRETARY not in caps:
         w.reply(t("merge.split_not_allowed", locale, name=w.actor.name))
         return
-    ticket.status, ticket.duplicate_of = workflow.NEW, None
-    ticket.closed_at, ticket.updated_at = None, now
-    s.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            action="split",
-            from_status=workflow.DUPLICATE,
-            to_status=ticket.status,
-            actor_pk=w.member.id,
-            note=f"#{original.id}",
-            platform_message_id=w.source.message_id,
-            at=now,
-        )
+    _, event = workflow.apply(
+        ticket,
+        "split",
+        {workflow.SECRETARY},
+        now=now,
+        actor_pk=w.member.id,
+        note=f"#{original.id}",
+        message_id=w.source.message_id,
     )
+    s.add(event)
     await s.flush()
     _, original.reporters = await store.report_counts(s, original.id)
     original.updated_at = now
