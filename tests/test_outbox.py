@@ -9,7 +9,7 @@ from handlers.outbox import OutboxSender
 from handlers.ports import PermanentSendError
 from storage.models import Outbox
 from tests.conftest import both_backends, send
-from tests.images import jpeg
+from tests.images import jpeg, seed_of
 
 SPOT = (31.40512, 121.48931)
 
@@ -69,7 +69,7 @@ async def test_two_senders_on_one_database_send_each_message_once(bot, chat, lao
     other = OutboxSender(bot.db, [other_chat], clock=bot.deps.clock)
     for user in (laowang, xiaoli):
         await bot.handle(chat.message(user, location=SPOT))
-        await bot.handle(chat.message(user, photos=[jpeg(hash(user.user_id) % 50)]))
+        await bot.handle(chat.message(user, photos=[jpeg(seed_of(user.user_id, 50))]))
     claimed = await other.drain_once() + await bot.sender.drain_once()
     await other.idle()
     await bot.flush()

@@ -14,7 +14,7 @@ from tests import telegram_updates as tu
 from tests.conftest import TELEGRAM_TOKEN as TOKEN
 from tests.conftest import both_backends
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.images import jpeg
+from tests.images import jpeg, seed_of
 
 SPOT = (31.40512, 121.48931)
 _spots = itertools.count()
@@ -74,7 +74,7 @@ async def say(api, update: dict, chat: dict | None = None) -> list[dict]:
 
 async def report(api, rider: dict, fid: str, caption: str = "井盖坏了") -> tuple[int, int]:
     """A rider reports; returns (ticket number, the card's message id)."""
-    api.add_file(fid, jpeg(abs(hash(fid)) % 200), file_unique_id=f"u-{fid}")
+    api.add_file(fid, jpeg(seed_of(fid)), file_unique_id=f"u-{fid}")
     # Each report its own spot, ~220 m apart: reports of one place would merge (handlers/geo).
     api.push_update(tu.location(rider, SPOT[0] + next(_spots) * 0.002, SPOT[1]))
     [ack] = await say(api, tu.photo(rider, fid, caption=caption))

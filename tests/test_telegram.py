@@ -12,7 +12,7 @@ from tests import telegram_updates as tu
 from tests.conftest import TELEGRAM_TOKEN as TOKEN
 from tests.conftest import photo_count, tickets
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.images import jpeg, jpeg_with_gps
+from tests.images import jpeg, jpeg_with_gps, seed_of
 
 SPOT = (31.40512, 121.48931)
 LAOWANG = tu.user(7001, "老王")
@@ -61,7 +61,7 @@ def _is_help(sent: dict) -> bool:
 
 
 def add_photo(api: FakeTelegramAPI, file_id: str, data: bytes | None = None) -> None:
-    api.add_file(file_id, data or jpeg(hash(file_id) % 200), file_unique_id=f"u-{file_id}")
+    api.add_file(file_id, data or jpeg(seed_of(file_id)), file_unique_id=f"u-{file_id}")
 
 
 async def test_photo_then_location_is_one_message_acknowledged_in_thread(api, tg, clock):
