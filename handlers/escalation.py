@@ -5,11 +5,14 @@ is the area rule below, beside the one authority rule."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from handlers import authority, cards
 from handlers.geo import grids
 from handlers.i18n import t
 from handlers.types import Attachment, Outgoing
 from storage import repository as repo
+from storage.access import roles_held
 from storage.models import Chat, Member, Photo, Ticket
 
 TIER_OF_LEVEL = {level: tier for tier, level in grids.TIER_LEVEL.items()}
@@ -66,8 +69,6 @@ async def card(w, ticket: Ticket, own: Chat) -> str:
 
 
 async def _first_photo(s, ticket_id: int) -> Photo | None:
-    from sqlalchemy import select
-
     stmt = select(Photo).where(Photo.ticket_id == ticket_id).order_by(Photo.id).limit(1)
     return (await s.execute(stmt)).scalar_one_or_none()
 
@@ -94,7 +95,5 @@ async def area_capacities(w, ticket: Ticket) -> set[str]:
 async def _role_chats(w) -> list[Chat]:
     if w.member is None:
         return []
-    from storage.access import roles_held
-
     pks = {chat_pk for _, chat_pk in await roles_held(w.s, w.member.id) if chat_pk is not None}
     return [await w.s.get(Chat, pk) for pk in sorted(pks)]

@@ -8,6 +8,7 @@ import httpx
 from telegram import Bot, CallbackQuery, Message, MessageEntity
 from telegram.error import BadRequest
 
+from bot.downloads import read_capped
 from handlers.parsing import ticket_number
 from handlers.photos import MAX_BYTES, PhotoRejected
 from handlers.types import Capabilities, Incoming, Location, Photo, Sender
@@ -18,18 +19,8 @@ ANONYMOUS_ADMIN_ID = 1087968824  # GroupAnonymousBot: an admin posting as the gr
 
 
 async def download_capped(client: httpx.AsyncClient, url: str, limit: int = MAX_BYTES) -> bytes:
-    """The file's bytes, read as they come and abandoned past `limit`: whatever size was
-    declared (or not), no more than the cap is ever held."""
-    async with client.stream("GET", url) as response:
-        response.raise_for_status()
-        if int(response.headers.get("content-length") or 0) > limit:
-            raise PhotoRejected("photo.too_big")
-        data = bytearray()
-        async for chunk in response.aiter_bytes():
-            data += chunk
-            if len(data) > limit:
-                raise PhotoRejected("photo.too_big")
-        return bytes(data)
+    """A Bot API file, streamed and abandoned past the 20 MB cap (bot/downloads.py)."""
+    return await read_capped(client, url, limit)
 
 
 def _fetcher(bot: Bot, file_id: str, client: httpx.AsyncClient | None):

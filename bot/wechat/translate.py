@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from bot.downloads import read_capped
 from bot.wechat.location import looks_like_location, parse_location
 from bot.wechat.sdk import FileBox, FileBoxType, Message, MessageType
 from handlers.config import Clock
@@ -78,19 +79,8 @@ def _read_file(path: Path, limit: int) -> bytes:
 
 
 async def _download(url: str, headers: dict, limit: int) -> bytes:
-    async with (
-        httpx.AsyncClient(timeout=60, follow_redirects=True) as client,
-        client.stream("GET", url, headers=headers) as response,
-    ):
-        response.raise_for_status()
-        if int(response.headers.get("content-length") or 0) > limit:
-            raise PhotoRejected("photo.too_big")
-        data = bytearray()
-        async for chunk in response.aiter_bytes():
-            data += chunk
-            if len(data) > limit:
-                raise PhotoRejected("photo.too_big")
-        return bytes(data)
+    async with httpx.AsyncClient(timeout=60, follow_redirects=True) as client:
+        return await read_capped(client, url, limit, headers)
 
 
 def _image_fetcher(msg: Message) -> Callable[[], Awaitable[bytes]]:
